@@ -1,0 +1,256 @@
+"""The ``monitor-tui`` command: headless subcommands for scripts and cron.
+
+Exit codes: 0 success; 1 the command ran and found a problem it reports (a failed
+sync); 2 bad arguments or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+from zoneinfo import ZoneInfo
+
+from monitor_tui import __version__
+from monitor_tui.config import ConfigError, Settings, load_settings
+from monitor_tui.period import billing_period
+from monitor_tui.store import Store
+
+if TYPE_CHECKING:
+    from monitor_tui.report import Report
+    from monitor_tui.sources import Source
+    from monitor_tui.sync import SyncResult
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+MAX_BUDGET_USD = Decimal("10000000")
+
+Clock = Callable[[], datetime]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit code is 2 too
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _budget_amount(text: str) -> Decimal:
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an amount; give dollars such as 100 or 250.50"
+        ) from None
+    if not amount.is_finite() or amount <= 0 or amount > MAX_BUDGET_USD:
+        raise argparse.ArgumentTypeError(
+            f"{text} is out of range; the budget is more than 0 and at most "
+            f"{MAX_BUDGET_USD:,} dollars"
+        )
+    return amount
+
+
+def _start_day(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 28:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day from 1 to 28")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = _Parser(
+        prog="monitor-tui",
+        description="Watch what your OpenAI organization spends.",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument("--data-dir", type=Path, help="where the store lives")
+    parser.add_argument("--config", type=Path, help="the TOML config file to read")
+    parser.add_argument(
+        "--demo", action="store_true", help="use built-in demo data, not the API"
+    )
+    parser.add_argument("--timezone", help="display zone, an IANA name such as UTC")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sync = commands.add_parser("sync", help="read usage and costs into the store once")
+    sync.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+    report = commands.add_parser("report", help="the billing period so far")
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    budget = commands.add_parser("budget", help="set or show the monthly budget")
+    budget_commands = budget.add_subparsers(dest="budget_command", metavar="ACTION")
+    budget_commands.required = True
+    budget_set = budget_commands.add_parser("set", help="set the monthly budget")
+    budget_set.add_argument("amount", type=_budget_amount, help="US dollars a period")
+    budget_set.add_argument(
+        "--start-day", type=_start_day, help="day of the month the period starts (1-28)"
+    )
+    budget_commands.add_parser("show", help="show the budget")
+    return parser
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_source(settings: Settings, clock: Clock) -> Source:
+    """The source of the active origin: the API with a key, else the demo."""
+    if settings.use_demo:
+        from monitor_tui.sources.demo import DemoOrganization
+
+        return DemoOrganization(
+            zone=settings.zone, now=lambda: int(clock().timestamp())
+        )
+    from monitor_tui.sources.openai_api import OpenAISource
+
+    return OpenAISource(settings.admin_key or "", settings.base_url)
+
+
+def _sync(settings: Settings, store: Store, clock: Clock) -> SyncResult:
+    from monitor_tui.sync import Syncer
+
+    source = make_source(settings, clock)
+    try:
+        return Syncer(
+            store,
+            source,
+            history_days=settings.history_days,
+            clock=lambda: int(clock().timestamp()),
+        ).sync()
+    finally:
+        source.close()
+
+
+def _report(settings: Settings, store: Store, clock: Clock) -> Report:
+    from monitor_tui.report import build_report
+
+    # The budget is the user's, kept in the main data dir even in demo mode.
+    budget = Store(settings.data_dir).budget() or {}
+    zone = ZoneInfo(budget.get("timezone") or settings.timezone)
+    now = clock()
+    period = billing_period(now, int(budget.get("start_day", 1)), zone)
+    amount = Decimal(budget["amount_usd"]) if budget.get("amount_usd") else None
+    return build_report(store, settings.origin, period, now, amount)
+
+
+def _print_demo_note(settings: Settings, err: TextIO) -> None:
+    if settings.use_demo and not settings.demo:
+        print(
+            "DEMO data: no admin key is configured. Set OPENAI_ADMIN_KEY (or admin_key "
+            "in the config file) to read your organization.",
+            file=err,
+        )
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    clock: Clock = _now,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run one command and return its exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(
+            env=env,
+            config_path=args.config,
+            data_dir=args.data_dir,
+            demo=args.demo,
+            timezone=args.timezone,
+        )
+    except ConfigError as exc:
+        print(f"monitor-tui: {exc}", file=err)
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=logging.WARNING, stream=err, format="%(levelname)s %(message)s"
+    )
+    store = Store(settings.store_dir)
+    from monitor_tui.report_text import format_report, format_sync
+
+    if args.command == "budget":
+        return _budget(args, settings, Store(settings.data_dir), out)
+
+    _print_demo_note(settings, err)
+    if args.command in (None, "sync"):
+        result = _sync(settings, store, clock)
+        if args.command == "sync" and args.json:
+            print(json.dumps(_sync_json(result), indent=2), file=out)
+        else:
+            print(format_sync(result), file=out if result.ok else err)
+        if not result.ok or args.command == "sync":
+            return EXIT_OK if result.ok else EXIT_PROBLEM
+        print(file=out)
+
+    report = _report(settings, store, clock)
+    if getattr(args, "json", False):
+        print(json.dumps(report.to_json(), indent=2), file=out)
+    else:
+        print(format_report(report), file=out)
+    return EXIT_OK
+
+
+def _sync_json(result: SyncResult) -> dict[str, Any]:
+    return {
+        "source": result.origin,
+        "ok": result.ok,
+        "error": result.error,
+        "pages": result.pages,
+        "buckets": result.buckets,
+        "rows": result.rows,
+        "seconds": round(result.seconds, 3),
+        "windows": [
+            {
+                "endpoint": w.window.endpoint,
+                "width": w.window.width,
+                "start": datetime.fromtimestamp(w.window.start, UTC).isoformat(),
+                "end": datetime.fromtimestamp(w.window.end, UTC).isoformat(),
+                "pages": w.pages,
+                "buckets": w.buckets,
+                "rows": w.rows,
+            }
+            for w in result.windows
+        ],
+    }
+
+
+def _budget(
+    args: argparse.Namespace, settings: Settings, store: Store, out: TextIO
+) -> int:
+    if args.budget_command == "set":
+        current = store.budget() or {}
+        record = {
+            "amount_usd": str(args.amount),
+            "start_day": args.start_day or current.get("start_day", 1),
+            "timezone": current.get("timezone"),
+        }
+        store.set_budget(record)
+        print(
+            f"budget set: ${args.amount:,} a period starting on day "
+            f"{record['start_day']}",
+            file=out,
+        )
+        return EXIT_OK
+    budget = store.budget()
+    if not budget:
+        print("no budget set; set one with: monitor-tui budget set AMOUNT", file=out)
+        return EXIT_OK
+    zone = budget.get("timezone") or settings.timezone
+    print(
+        f"budget: ${Decimal(budget['amount_usd']):,} a period starting on day "
+        f"{budget['start_day']} ({zone})",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def run() -> None:
+    """The console script's entry point."""
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Settings: command-line flags, then the environment, then the TOML config file in
+the user config dir, then defaults."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+
+APP_NAME = "monitor-tui"
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know about where and how to run."""
+
+    admin_key: str | None = field(default=None, repr=False)
+    """The organization admin key; never written anywhere by the app."""
+    base_url: str | None = None
+    """The API base URL; None means the SDK's default."""
+    data_dir: Path = Path(".")
+    """Where the store lives; demo data lives in its own ``demo`` folder below."""
+    config_path: Path | None = None
+    """The config file that was read, if there was one."""
+    timezone: str = "UTC"
+    """The display zone (IANA name); also the budget's zone unless it sets one."""
+    history_days: int = 90
+    """How far back hourly usage and daily costs are kept."""
+    poll_interval_seconds: int = 60
+    """How often the app syncs."""
+    stale_after_minutes: int = 180
+    """A last sync older than this makes the data stale."""
+    demo: bool = False
+    """Use built-in demo data instead of the API."""
+
+    @property
+    def use_demo(self) -> bool:
+        """Demo data is used when asked for, or when no admin key is configured."""
+        return self.demo or not self.admin_key
+
+    @property
+    def origin(self) -> str:
+        """The origin of the rows the commands read and write."""
+        return "demo" if self.use_demo else "openai"
+
+    @property
+    def store_dir(self) -> Path:
+        """The data directory of the active origin: demo rows never mix with real."""
+        return self.data_dir / "demo" if self.use_demo else self.data_dir
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The display zone as a tzinfo."""
+        return ZoneInfo(self.timezone)
+
+
+_FILE_KEYS: dict[str, type] = {
+    "admin_key": str,
+    "timezone": str,
+    "history_days": int,
+    "poll_interval_seconds": int,
+    "stale_after_minutes": int,
+}
+
+
+def default_config_path() -> Path:
+    """The config file in the platform's user config dir."""
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    """The platform's user data dir for this app."""
+    return platformdirs.user_data_path(APP_NAME)
+
+
+def system_zone() -> str:
+    """The system's IANA time zone name, or UTC when it cannot be told."""
+    import tzlocal
+
+    try:
+        return tzlocal.get_localzone_name() or "UTC"
+    except Exception:  # tzlocal raises several kinds on odd systems
+        return "UTC"
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from exc
+    unknown = sorted(set(raw) - set(_FILE_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting {', '.join(unknown)}; "
+            f"known settings are {', '.join(_FILE_KEYS)}"
+        )
+    for key, kind in _FILE_KEYS.items():
+        if key in raw and (type(raw[key]) is not kind):
+            expected = "a whole number" if kind is int else "a quoted string"
+            raise ConfigError(f"{path}: {key} must be {expected}")
+    return raw
+
+
+def _check(settings: Settings) -> Settings:
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"unknown time zone {settings.timezone!r}; use an IANA name such as "
+            "'Europe/Paris' or 'UTC'"
+        ) from exc
+    for name in ("history_days", "poll_interval_seconds", "stale_after_minutes"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name} must be at least 1")
+    if settings.history_days > 3650:
+        raise ConfigError("history_days must be at most 3650")
+    return settings
+
+
+def load_settings(
+    *,
+    env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+    data_dir: Path | None = None,
+    demo: bool = False,
+    timezone: str | None = None,
+) -> Settings:
+    """Build the settings from flags (the keyword arguments), environment, file.
+
+    Raises:
+        ConfigError: a value is invalid; the message names it and what is expected.
+    """
+    env = os.environ if env is None else env
+    path = config_path or Path(env.get("MONITOR_TUI_CONFIG") or default_config_path())
+    file = _read_file(path)
+    env_data_dir = env.get("MONITOR_TUI_DATA_DIR")
+    settings = Settings(
+        admin_key=env.get("OPENAI_ADMIN_KEY") or file.get("admin_key") or None,
+        base_url=env.get("OPENAI_BASE_URL") or None,
+        data_dir=Path(data_dir or env_data_dir or default_data_dir()).expanduser(),
+        config_path=path if path.exists() else None,
+        timezone=timezone
+        or env.get("MONITOR_TUI_TIMEZONE")
+        or file.get("timezone")
+        or system_zone(),
+        history_days=file.get("history_days", 90),
+        poll_interval_seconds=file.get("poll_interval_seconds", 60),
+        stale_after_minutes=file.get("stale_after_minutes", 180),
+        demo=demo,
+    )
+    return _check(settings)

@@ -1,0 +1,268 @@
+"""The month so far: spend, tokens, burn rate, forecast and budget, from the store.
+
+Totals come from hourly rows where an endpoint's hourly history reaches and from
+daily rows only before it; minute rows feed the burn rate and never a total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from monitor_tui.money import json_money
+from monitor_tui.period import BillingPeriod
+from monitor_tui.store import Store
+from monitor_tui.usage import USAGE_ENDPOINTS, UsageRow, align, total_tokens
+
+REVISABLE_SECONDS = 2 * 3600
+"""The API may still revise the current and the previous hour."""
+
+
+@dataclass(frozen=True)
+class ModelLine:
+    """One model's share of the period."""
+
+    model: str
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+    requests: int
+    cost_usd: Decimal | None
+    price_state: str
+
+    @property
+    def priced(self) -> bool:
+        """True when every row of the model has a cost."""
+        return self.cost_usd is not None
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything ``monitor-tui report`` says about the current billing period."""
+
+    period: BillingPeriod
+    now: datetime
+    source: str
+    last_sync_at: datetime | None
+    spend_usd: Decimal
+    spend_is_lower_bound: bool
+    billed_usd: Decimal | None
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+    requests: int
+    burn_rate_tokens_per_min: Decimal | None
+    burn_rate_usd_per_hour: Decimal | None
+    forecast_usd: Decimal
+    forecast_recent_usd: Decimal
+    budget_usd: Decimal | None
+    budget_crossing_at: datetime | None
+    unpriced_models: tuple[str, ...]
+    data_state: str
+    models: tuple[ModelLine, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as the documented JSON object (money as 6-place strings)."""
+
+        def when(moment: datetime | None) -> str | None:
+            return None if moment is None else self.period.local(moment).isoformat()
+
+        def rate(value: Decimal | None) -> float | None:
+            return None if value is None else float(round(value, 1))
+
+        return {
+            "period_start": when(self.period.start),
+            "period_end": when(self.period.end),
+            "timezone": self.period.zone.key,
+            "source": self.source,
+            "last_sync_at": when(self.last_sync_at),
+            "spend_usd": json_money(self.spend_usd),
+            "spend_is_lower_bound": self.spend_is_lower_bound,
+            "billed_usd": json_money(self.billed_usd),
+            "input_tokens": self.input_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
+            "output_tokens": self.output_tokens,
+            "requests": self.requests,
+            "burn_rate_tokens_per_min": rate(self.burn_rate_tokens_per_min),
+            "burn_rate_usd_per_hour": json_money(self.burn_rate_usd_per_hour),
+            "forecast_usd": json_money(self.forecast_usd),
+            "forecast_recent_usd": json_money(self.forecast_recent_usd),
+            "budget_usd": json_money(self.budget_usd),
+            "budget_crossing_at": when(self.budget_crossing_at),
+            "unpriced_models": list(self.unpriced_models),
+            "data_state": self.data_state,
+            "models": [
+                {
+                    "model": line.model,
+                    "input_tokens": line.input_tokens,
+                    "cached_input_tokens": line.cached_input_tokens,
+                    "output_tokens": line.output_tokens,
+                    "requests": line.requests,
+                    "cost_usd": json_money(line.cost_usd),
+                    "priced": line.priced,
+                    "price_state": line.price_state,
+                }
+                for line in self.models
+            ],
+        }
+
+
+def period_usage_rows(
+    store: Store, origin: str, start: int, end: int
+) -> list[UsageRow]:
+    """Return the rows that make the totals of [start, end), each counted once.
+
+    Each endpoint's hourly rows cover its hourly history; daily rows are used
+    only for the time before it, so no hour is counted twice.
+    """
+    hourly = store.usage_rows(origin, "1h", start, end)
+    rows: list[UsageRow] = []
+    daily: list[UsageRow] | None = None
+    for name in USAGE_ENDPOINTS:
+        mark = store.watermark(origin, name, "1h")
+        split = end if mark is None else min(max(start, mark["synced_from"]), end)
+        rows.extend(r for r in hourly if r["endpoint"] == name and r["start"] >= split)
+        if split > start:
+            if daily is None:
+                daily = store.usage_rows(origin, "1d", start, end)
+            rows.extend(
+                r for r in daily if r["endpoint"] == name and r["start"] < split
+            )
+    return rows
+
+
+def _cost(rows: Iterable[UsageRow]) -> Decimal:
+    return sum(
+        (Decimal(r["cost_usd"]) for r in rows if r.get("cost_usd") is not None),
+        Decimal(0),
+    )
+
+
+def _model_lines(rows: list[UsageRow]) -> tuple[ModelLine, ...]:
+    grouped: dict[str, list[UsageRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.get("model") or "(no model)", []).append(row)
+    lines = []
+    for model, group in grouped.items():
+        states = {r.get("price_state") for r in group}
+        unpriced = any(r.get("cost_usd") is None for r in group)
+        state = "unpriced" if unpriced else ("free" if states == {"free"} else "priced")
+        lines.append(
+            ModelLine(
+                model=model,
+                input_tokens=sum(r["input_tokens"] for r in group),
+                cached_input_tokens=sum(r["cached_input_tokens"] for r in group),
+                output_tokens=sum(r["output_tokens"] for r in group),
+                requests=sum(r["requests"] for r in group),
+                cost_usd=None if unpriced else _cost(group),
+                price_state=state,
+            )
+        )
+    lines.sort(key=lambda line: (-(line.cost_usd or 0), line.model))
+    return tuple(lines)
+
+
+def _burn_rate(
+    store: Store, origin: str, now: int
+) -> tuple[Decimal | None, Decimal | None]:
+    """Tokens per minute and dollars per hour over the 60 minutes before the
+    current minute; None before any minute bucket has been read."""
+    if not any(store.watermark(origin, name, "1m") for name in USAGE_ENDPOINTS):
+        return None, None
+    minute = align(now, "1m")
+    rows = store.usage_rows(origin, "1m", minute - 3600, minute)
+    tokens = sum(total_tokens(r) for r in rows)
+    return max(Decimal(tokens) / 60, Decimal(0)), max(_cost(rows), Decimal(0))
+
+
+def _data_state(
+    store: Store, origin: str, rows: list[UsageRow], period_end: int, now: int
+) -> str:
+    last = store.last_sync(origin)
+    if last is not None and last.get("ok") is not True:
+        return "partial"
+    if not rows:
+        return "empty"
+    if period_end > align(now, "1h") - REVISABLE_SECONDS + 3600:
+        return "partial"
+    return "complete"
+
+
+def _at(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def build_report(
+    store: Store,
+    origin: str,
+    period: BillingPeriod,
+    now: datetime,
+    budget_usd: Decimal | None = None,
+) -> Report:
+    """Compute the report of ``period`` as it stands at ``now`` from the store."""
+    start, end = int(period.start.timestamp()), int(period.end.timestamp())
+    at = int(now.timestamp())
+    rows = period_usage_rows(store, origin, start, end)
+    spend = _cost(rows)
+    lines = _model_lines(rows)
+    unpriced = tuple(sorted(line.model for line in lines if not line.priced))
+
+    elapsed = max(min(at, end) - start, 0)
+    length = end - start
+    forecast = spend * length / elapsed if elapsed else spend
+    last_day = period_usage_rows(store, origin, at - 86400, at)
+    recent_rate = _cost(last_day) / 86400
+    forecast_recent = spend + recent_rate * max(end - at, 0)
+
+    crossing: datetime | None = None
+    if budget_usd is not None:
+        if spend >= budget_usd:
+            crossing = now
+        elif spend > 0 and elapsed:
+            reach = start + float(budget_usd / spend * elapsed)
+            crossing = _at(reach) if reach < end else None
+
+    billed: Decimal | None = None
+    if store.watermark(origin, "costs", "1d") is not None:
+        billed = sum(
+            (
+                Decimal(r["amount"])
+                for r in store.cost_rows(origin, start, end)
+                if r.get("currency", "usd") == "usd"
+            ),
+            Decimal(0),
+        )
+        # TODO: amounts in another currency are left out silently; flag them.
+
+    last = store.last_sync(origin) or {}
+    tokens_per_min, usd_per_hour = _burn_rate(store, origin, at)
+    return Report(
+        period=period,
+        now=now,
+        source=origin,
+        last_sync_at=_at(last["last_ok_at"]) if last.get("last_ok_at") else None,
+        spend_usd=spend,
+        spend_is_lower_bound=bool(unpriced),
+        billed_usd=billed,
+        input_tokens=sum(r["input_tokens"] for r in rows),
+        cached_input_tokens=sum(r["cached_input_tokens"] for r in rows),
+        output_tokens=sum(r["output_tokens"] for r in rows),
+        requests=sum(r["requests"] for r in rows),
+        burn_rate_tokens_per_min=tokens_per_min,
+        burn_rate_usd_per_hour=usd_per_hour,
+        forecast_usd=forecast,
+        forecast_recent_usd=forecast_recent,
+        budget_usd=budget_usd,
+        budget_crossing_at=crossing,
+        unpriced_models=unpriced,
+        data_state=_data_state(store, origin, rows, end, at),
+        models=lines,
+    )
+
+
+def time_left(period: BillingPeriod, now: datetime) -> timedelta:
+    """Time until the period ends (zero once it has)."""
+    return max(period.end - now, timedelta(0))

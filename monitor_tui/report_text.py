@@ -1,0 +1,102 @@
+"""The report as a short table for a terminal, and a sync's outcome as text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from monitor_tui.money import screen_money
+from monitor_tui.report import Report, time_left
+from monitor_tui.sync import SyncResult
+
+SOURCE_LABELS = {"openai": "LIVE", "demo": "DEMO"}
+
+
+def _when(report: Report, moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    return report.period.local(moment).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _left(report: Report) -> str:
+    left = time_left(report.period, report.now)
+    days, rest = divmod(int(left.total_seconds()), 86400)
+    return f"{days}d {rest // 3600}h"
+
+
+def format_report(report: Report) -> str:
+    """Render the report as the plain table ``monitor-tui report`` prints."""
+    label = SOURCE_LABELS.get(report.source, report.source.upper())
+    lines = [
+        f"{label} · period {_when(report, report.period.start)} → "
+        f"{_when(report, report.period.end)} ({report.period.zone.key}), "
+        f"{_left(report)} left",
+    ]
+    spend = screen_money(report.spend_usd)
+    if report.spend_is_lower_bound:
+        spend += f"  at least: unpriced {', '.join(report.unpriced_models)}"
+    lines.append(f"Spend (estimate)  {spend}")
+    billed = screen_money(report.billed_usd) if report.billed_usd is not None else "—"
+    lines.append(f"Billed (Costs)    {billed}")
+    if report.budget_usd is not None and report.budget_usd > 0:
+        share = report.spend_usd / report.budget_usd * 100
+        lines.append(
+            f"Budget            {screen_money(report.budget_usd)}, {share:.1f}% used"
+        )
+    else:
+        lines.append("Budget            no budget set")
+    lines.append(
+        f"Forecast          {screen_money(report.forecast_usd)} at period end, "
+        f"{screen_money(report.forecast_recent_usd)} at the last 24 h's rate"
+    )
+    if report.budget_crossing_at is not None:
+        lines.append(f"Budget crossed    {_when(report, report.budget_crossing_at)}")
+    if report.burn_rate_tokens_per_min is None:
+        lines.append("Burn rate         —")
+    else:
+        lines.append(
+            f"Burn rate         {report.burn_rate_tokens_per_min:,.0f} tokens/min, "
+            f"{screen_money(report.burn_rate_usd_per_hour)}/hour"
+        )
+    lines.append(
+        f"Tokens            {report.input_tokens:,} in ({report.cached_input_tokens:,} "
+        f"cached), {report.output_tokens:,} out, {report.requests:,} requests"
+    )
+    lines.append(
+        f"Last good sync    {_when(report, report.last_sync_at)}; "
+        f"data {report.data_state}"
+    )
+    if report.models:
+        lines.append("")
+        lines.append(
+            f"{'Model':<30} {'Input':>14} {'Cached':>14} {'Output':>13} "
+            f"{'Requests':>9} {'Cost':>10}"
+        )
+        for line in report.models:
+            cost = screen_money(line.cost_usd) if line.priced else "unpriced"
+            lines.append(
+                f"{line.model[:30]:<30} {line.input_tokens:>14,} "
+                f"{line.cached_input_tokens:>14,} {line.output_tokens:>13,} "
+                f"{line.requests:>9,} {cost:>10}"
+            )
+    return "\n".join(lines)
+
+
+def format_sync(result: SyncResult) -> str:
+    """Render what a sync read: one line per window and a total."""
+    lines = []
+    for item in result.windows:
+        window = item.window
+        lines.append(
+            f"  {window.endpoint:<12} {window.width}  from "
+            f"{datetime.fromtimestamp(window.start, UTC):%Y-%m-%d %H:%M}Z  "
+            f"{item.pages:>3} pages {item.buckets:>6} buckets {item.rows:>7} rows"
+        )
+    label = SOURCE_LABELS.get(result.origin, result.origin)
+    status = "synced" if result.ok else "sync FAILED"
+    lines.append(
+        f"{status} {label}: {result.pages} pages, {result.buckets} buckets, "
+        f"{result.rows} rows in {result.seconds:.2f} s"
+    )
+    if result.error:
+        lines.append(f"error: {result.error}")
+    return "\n".join(lines)

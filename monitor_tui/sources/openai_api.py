@@ -1,0 +1,154 @@
+"""Reads the organization Usage and Costs APIs through the official openai SDK.
+
+The SDK's typed admin methods are called with ``with_raw_response`` so that cost
+amounts are read from the response's own digits rather than through a float.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from monitor_tui.sources import Page, SyncError
+
+log = logging.getLogger(__name__)
+
+PAGE_LIMITS = {"1m": 1440, "1h": 168, "1d": 31}
+"""The most buckets the API returns per page, per width."""
+COSTS_PAGE_LIMIT = 180
+
+ADMIN_KEY_HELP = (
+    "an organization admin key with the api.usage.read scope is needed; an "
+    "organization owner creates one at "
+    "https://platform.openai.com/settings/organization/admin-keys"
+)
+
+
+class OpenAISource:
+    """Pages of the organization Usage and Costs APIs, via ``openai.OpenAI``."""
+
+    origin = "openai"
+
+    def __init__(
+        self,
+        admin_key: str,
+        base_url: str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+    ) -> None:
+        # Imported here: the SDK takes most of a cold start, and commands that
+        # only read the store never need it.
+        import openai
+
+        self._openai = openai
+        self._admin_key = admin_key
+        self._client = openai.OpenAI(
+            admin_api_key=admin_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        self.requests = 0
+        """How many pages were requested, for the sync's report."""
+
+    def close(self) -> None:
+        """Close the SDK's HTTP connections."""
+        self._client.close()
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._admin_key, "[admin key]") if self._admin_key else text
+
+    def _pages(
+        self,
+        call: Callable[..., Any],
+        params: dict[str, Any],
+        parse: Callable[[bytes], Page],
+    ) -> Iterator[Page]:
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            page_params = {**params, "page": cursor} if cursor else params
+            raw = self._request(call, page_params)
+            page = parse(raw)
+            yield page
+            cursor = page.get("next_page")
+            if not page.get("has_more") or not cursor:
+                return
+            if cursor in seen:
+                raise SyncError(
+                    "the API returned the same page cursor twice; stopped to avoid "
+                    "reading the same buckets forever"
+                )
+            seen.add(cursor)
+
+    def _request(self, call: Callable[..., Any], params: dict[str, Any]) -> bytes:
+        openai = self._openai
+        self.requests += 1
+        try:
+            return call(**params).http_response.content
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            raise SyncError(
+                f"the API refused the key ({exc.status_code}): {ADMIN_KEY_HELP}"
+            ) from None
+        except openai.APIStatusError as exc:
+            message = self._scrub(_error_message(exc))
+            raise SyncError(f"the API answered {exc.status_code}: {message}") from None
+        except openai.APITimeoutError:
+            raise SyncError(f"the API at {self._client.base_url} timed out") from None
+        except openai.APIConnectionError:
+            raise SyncError(
+                f"cannot reach the API at {self._client.base_url}"
+            ) from None
+
+    def usage_pages(
+        self,
+        endpoint: str,
+        width: str,
+        start: int,
+        end: int,
+        group_by: Sequence[str],
+    ) -> Iterator[Page]:
+        """Yield every page of one usage endpoint for [start, end)."""
+        call = getattr(
+            self._client.admin.organization.usage.with_raw_response, endpoint
+        )
+        params = {
+            "start_time": start,
+            "end_time": end,
+            "bucket_width": width,
+            "group_by": list(group_by),
+            "limit": PAGE_LIMITS[width],
+        }
+        yield from self._pages(call, params, orjson.loads)
+
+    def cost_pages(
+        self, start: int, end: int, group_by: Sequence[str]
+    ) -> Iterator[Page]:
+        """Yield every page of daily costs for [start, end)."""
+        call = self._client.admin.organization.usage.with_raw_response.costs
+        params = {
+            "start_time": start,
+            "end_time": end,
+            "bucket_width": "1d",
+            "group_by": list(group_by),
+            "limit": COSTS_PAGE_LIMIT,
+        }
+        # Decimal keeps every digit of an amount sent as a JSON number.
+        yield from self._pages(
+            call, params, lambda raw: json.loads(raw, parse_float=Decimal)
+        )
+
+
+def _error_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return str(getattr(exc, "message", "")) or "no message"

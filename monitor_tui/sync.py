@@ -1,0 +1,266 @@
+"""One sync: decide which windows to read, read them, price the rows, store them.
+
+The windows follow the contracts: hourly completions and embeddings for the
+history length, minute buckets for the last three hours, daily costs for the
+history length. A sync starts where the last one ended, reaching back over the
+trailing window the API may still revise (the last 20 minutes of minute buckets,
+the current and previous hour, the current and previous UTC day of costs).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor_tui.sources import Source, SyncError
+from monitor_tui.store import MINUTE_RETENTION_SECONDS, Store
+from monitor_tui.usage import (
+    COST_DIMENSIONS,
+    USAGE_ENDPOINTS,
+    WIDTH_SECONDS,
+    align,
+    parse_cost_buckets,
+    parse_usage_buckets,
+)
+
+log = logging.getLogger(__name__)
+
+MINUTE_REREAD_SECONDS = 20 * 60
+COSTS = "costs"
+
+
+@dataclass(frozen=True)
+class Window:
+    """One read: an endpoint at one width over [start, end)."""
+
+    endpoint: str
+    width: str
+    start: int
+    end: int
+    history_start: int
+
+
+@dataclass
+class WindowResult:
+    """What one window's read brought."""
+
+    window: Window
+    pages: int = 0
+    buckets: int = 0
+    rows: int = 0
+
+
+@dataclass
+class SyncResult:
+    """What a sync read and stored, and whether it finished."""
+
+    origin: str
+    started_at: int
+    windows: list[WindowResult] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every window was read and stored."""
+        return self.error is None
+
+    @property
+    def pages(self) -> int:
+        """Pages read in all windows."""
+        return sum(w.pages for w in self.windows)
+
+    @property
+    def buckets(self) -> int:
+        """Buckets read in all windows, empty ones included."""
+        return sum(w.buckets for w in self.windows)
+
+    @property
+    def rows(self) -> int:
+        """Rows stored in all windows."""
+        return sum(w.rows for w in self.windows)
+
+
+def _history_starts(now: int, history_days: int) -> dict[str, int]:
+    day = align(now, "1d")
+    return {
+        "1h": day - history_days * 86400,
+        "1d": day - history_days * 86400,
+        "1m": align(now, "1m") - MINUTE_RETENTION_SECONDS,
+    }
+
+
+def _reread_from(now: int) -> dict[str, int]:
+    return {
+        "1m": align(now, "1m") - MINUTE_REREAD_SECONDS,
+        "1h": align(now, "1h") - WIDTH_SECONDS["1h"],
+        "1d": align(now, "1d") - WIDTH_SECONDS["1d"],
+    }
+
+
+def plan_windows(
+    store: Store, origin: str, now: int, history_days: int
+) -> list[Window]:
+    """Return the windows the next sync reads, each starting on a bucket boundary.
+
+    A start that is not on a boundary would make the API return a short first
+    bucket, which a later aligned read would then count a second time.
+    """
+    history = _history_starts(now, history_days)
+    reread = _reread_from(now)
+    wanted = [(name, width) for name in USAGE_ENDPOINTS for width in ("1h", "1m")]
+    wanted.append((COSTS, "1d"))
+
+    windows = []
+    for endpoint, width in wanted:
+        mark = store.watermark(origin, endpoint, width)
+        if mark is None or mark["synced_from"] > history[width]:
+            start = history[width]
+        else:
+            resume = align(min(mark["synced_until"], reread[width]), width)
+            start = max(history[width], resume)
+        if start < now:
+            windows.append(Window(endpoint, width, start, now, history[width]))
+    return windows
+
+
+class Syncer:
+    """Runs syncs of one source into one store."""
+
+    def __init__(
+        self,
+        store: Store,
+        source: Source,
+        *,
+        history_days: int = 90,
+        clock: Callable[[], int] | None = None,
+        pricer: Any = None,
+    ) -> None:
+        self.store = store
+        self.source = source
+        self.history_days = history_days
+        self._clock = clock or (lambda: int(time.time()))
+        self._pricer = pricer
+
+    @property
+    def pricer(self) -> Any:
+        """The pricer, built on first use so the price data loads only when needed."""
+        if self._pricer is None:
+            from monitor_tui.pricing import Pricer
+
+            self._pricer = Pricer()
+        return self._pricer
+
+    def sync(self) -> SyncResult:
+        """Read every planned window and store it; never raises for API trouble.
+
+        A window's watermark moves only after its rows are stored, so a sync that
+        is interrupted is simply read again from the same place next time.
+        """
+        origin = self.source.origin
+        now = self._clock()
+        result = SyncResult(origin=origin, started_at=now)
+        previous = self.store.last_sync(origin) or {}
+        self.store.record_sync(
+            origin,
+            {
+                "started_at": now,
+                "finished_at": None,
+                "ok": None,
+                "error": None,
+                "last_ok_at": previous.get("last_ok_at"),
+            },
+        )
+        began = time.perf_counter()
+        try:
+            for window in plan_windows(self.store, origin, now, self.history_days):
+                result.windows.append(self._read(window, now))
+        except SyncError as exc:
+            result.error = str(exc)
+        except (KeyError, TypeError, ValueError) as exc:
+            # A page that does not parse must not leave half a window stored as
+            # if it were whole; the watermark stays, so the window is read again.
+            result.error = f"the API sent a page that could not be read: {exc}"
+        result.seconds = time.perf_counter() - began
+
+        finished = self._clock()
+        self.store.record_sync(
+            origin,
+            {
+                "started_at": now,
+                "finished_at": finished,
+                "ok": result.ok,
+                "error": result.error,
+                "last_ok_at": finished if result.ok else previous.get("last_ok_at"),
+                "pages": result.pages,
+                "buckets": result.buckets,
+                "rows": result.rows,
+                "seconds": round(result.seconds, 3),
+            },
+        )
+        log.info(
+            "sync %s %s: %d pages, %d buckets, %d rows in %.2f s%s",
+            origin,
+            "ok" if result.ok else "failed",
+            result.pages,
+            result.buckets,
+            result.rows,
+            result.seconds,
+            f": {result.error}" if result.error else "",
+        )
+        return result
+
+    def _read(self, window: Window, now: int) -> WindowResult:
+        outcome = WindowResult(window)
+        origin = self.source.origin
+        if window.endpoint == COSTS:
+            rows = []
+            for page in self.source.cost_pages(
+                window.start, window.end, COST_DIMENSIONS
+            ):
+                buckets = page.get("data") or []
+                outcome.pages += 1
+                outcome.buckets += len(buckets)
+                rows.extend(parse_cost_buckets(buckets, origin))
+            outcome.rows = self.store.replace_costs(
+                origin, (window.start, window.end), rows
+            )
+        else:
+            endpoint = USAGE_ENDPOINTS[window.endpoint]
+            group_by = (
+                endpoint.minute_group_by if window.width == "1m" else endpoint.group_by
+            )
+            rows = []
+            for page in self.source.usage_pages(
+                window.endpoint, window.width, window.start, window.end, group_by
+            ):
+                buckets = page.get("data") or []
+                outcome.pages += 1
+                outcome.buckets += len(buckets)
+                rows.extend(
+                    parse_usage_buckets(buckets, endpoint, window.width, origin)
+                )
+            self.pricer.price_rows(rows)
+            outcome.rows = self.store.replace_usage(
+                origin,
+                window.endpoint,
+                window.width,
+                (window.start, window.end),
+                rows,
+                now=now,
+            )
+        mark = self.store.watermark(origin, window.endpoint, window.width)
+        synced_from = (
+            window.start if mark is None else min(mark["synced_from"], window.start)
+        )
+        self.store.set_watermark(
+            origin,
+            window.endpoint,
+            window.width,
+            max(synced_from, window.history_start),
+            now,
+        )
+        return outcome

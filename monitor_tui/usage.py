@@ -1,0 +1,184 @@
+"""Usage rows and cost rows: the one normalized record every source produces.
+
+A usage row is one result of one bucket of one Usage API endpoint. Its identity is
+(origin, endpoint, width, bucket start, every grouping dimension of the endpoint);
+reading the same bucket again replaces its rows, never adds to them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+WIDTH_SECONDS = {"1m": 60, "1h": 3600, "1d": 86400}
+"""Seconds in each bucket width the API knows."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What the app reads from one Usage API endpoint, and how it groups it."""
+
+    name: str
+    result_object: str
+    dimensions: tuple[str, ...]
+    """Every grouping dimension the endpoint returns; part of a row's identity."""
+    group_by: tuple[str, ...]
+    """The dimensions the app asks the endpoint to group hourly and daily rows by."""
+    minute_group_by: tuple[str, ...]
+    """Coarser grouping for minute rows, which only feed the burn rate."""
+
+
+COMPLETIONS = Endpoint(
+    name="completions",
+    result_object="organization.usage.completions.result",
+    dimensions=(
+        "project_id",
+        "user_id",
+        "api_key_id",
+        "model",
+        "batch",
+        "service_tier",
+    ),
+    # user_id is left out: per-user rows multiply the row count and no view shows
+    # users.
+    group_by=("project_id", "api_key_id", "model", "batch", "service_tier"),
+    minute_group_by=("model", "batch", "service_tier"),
+)
+EMBEDDINGS = Endpoint(
+    name="embeddings",
+    result_object="organization.usage.embeddings.result",
+    dimensions=("project_id", "user_id", "api_key_id", "model"),
+    # The API answers 400 to batch or service_tier here.
+    group_by=("project_id", "api_key_id", "model"),
+    minute_group_by=("model",),
+)
+USAGE_ENDPOINTS = {e.name: e for e in (COMPLETIONS, EMBEDDINGS)}
+"""The usage endpoints the app syncs, by name."""
+# TODO: moderations, images, audio, web and file search, vector stores and code
+# interpreter sessions are not synced yet; their spend is missing from estimates.
+
+COST_DIMENSIONS = ("project_id", "line_item", "api_key_id")
+COSTS_RESULT_OBJECT = "organization.costs.result"
+
+# API result field -> row field. The row says ``cached_input_tokens`` and
+# ``requests`` because those are the names of the report, which users read.
+TOKEN_FIELDS = {
+    "input_tokens": "input_tokens",
+    "input_cached_tokens": "cached_input_tokens",
+    "output_tokens": "output_tokens",
+    "input_audio_tokens": "input_audio_tokens",
+    "output_audio_tokens": "output_audio_tokens",
+    "num_model_requests": "requests",
+}
+COUNT_FIELDS = tuple(TOKEN_FIELDS.values())
+
+UsageRow = dict[str, Any]
+"""A usage row as stored: identity fields, counts, and its price.
+
+Keys: ``origin``, ``endpoint``, ``width``, ``start`` (epoch seconds, UTC), the
+endpoint's dimensions, the counts in ``COUNT_FIELDS``, and once priced
+``cost_usd`` (decimal string or None), ``price_state`` and ``price_source``.
+"""
+
+CostRow = dict[str, Any]
+"""A Costs API row: ``origin``, ``start``, the cost dimensions, ``amount``
+(exact decimal string) and ``currency``."""
+
+
+def align(epoch: int, width: str) -> int:
+    """Return the start of the UTC bucket of ``width`` that contains ``epoch``."""
+    step = WIDTH_SECONDS[width]
+    return epoch - epoch % step
+
+
+def usage_identity(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Return the tuple that identifies a usage row."""
+    endpoint = USAGE_ENDPOINTS[row["endpoint"]]
+    dims = tuple(row.get(d) for d in endpoint.dimensions)
+    return (row["origin"], row["endpoint"], row["width"], row["start"], *dims)
+
+
+def total_tokens(row: Mapping[str, Any]) -> int:
+    """Input plus output tokens; cached input is already inside input."""
+    return int(row.get("input_tokens") or 0) + int(row.get("output_tokens") or 0)
+
+
+def _count(result: Mapping[str, Any], field: str) -> int:
+    value = result.get(field)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{field} is not a number: {value!r}")
+    return int(value)
+
+
+def parse_usage_buckets(
+    buckets: Iterable[Mapping[str, Any]],
+    endpoint: Endpoint,
+    width: str,
+    origin: str,
+) -> Iterator[UsageRow]:
+    """Turn the ``data`` buckets of a Usage API page into usage rows.
+
+    Results of an object this endpoint does not return are skipped with a warning;
+    missing optional counts are 0.
+    """
+    for bucket in buckets:
+        start = int(bucket["start_time"])
+        for result in bucket.get("results") or ():
+            if result.get("object") != endpoint.result_object:
+                log.warning(
+                    "skipped a %s result of unknown kind %r",
+                    endpoint.name,
+                    result.get("object"),
+                )
+                continue
+            row: UsageRow = {
+                "origin": origin,
+                "endpoint": endpoint.name,
+                "width": width,
+                "start": start,
+            }
+            for dim in endpoint.dimensions:
+                row[dim] = result.get(dim)
+            for api_field, row_field in TOKEN_FIELDS.items():
+                row[row_field] = _count(result, api_field)
+            yield row
+
+
+def parse_amount(value: Any) -> Decimal:
+    """Read a Costs API amount exactly, whether it came as a string or a number."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"amount is not a number: {value!r}")
+    try:
+        # str() of a float is its shortest round-trip form, so no digits are
+        # invented.
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"amount is not a number: {value!r}") from exc
+
+
+def parse_cost_buckets(
+    buckets: Iterable[Mapping[str, Any]], origin: str
+) -> Iterator[CostRow]:
+    """Turn the ``data`` buckets of a Costs API page into cost rows."""
+    for bucket in buckets:
+        start = int(bucket["start_time"])
+        for result in bucket.get("results") or ():
+            if result.get("object") != COSTS_RESULT_OBJECT:
+                log.warning("skipped a costs result of kind %r", result.get("object"))
+                continue
+            amount = result.get("amount") or {}
+            row: CostRow = {"origin": origin, "start": start}
+            for dim in COST_DIMENSIONS:
+                row[dim] = result.get(dim)
+            row["amount"] = str(parse_amount(amount.get("value")))
+            row["currency"] = str(amount.get("currency") or "usd").lower()
+            yield row

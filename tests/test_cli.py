@@ -1,0 +1,247 @@
+"""The headless commands: ``sync`` then ``report --json`` give hand-computed
+totals; bad input exits 2 with a message; a failed sync exits 1."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from monitor_tui.cli import main
+from tests.conftest import ADMIN_KEY, NOW, NOW_EPOCH
+
+HOUR = NOW_EPOCH - NOW_EPOCH % 3600
+
+
+def run(argv, env=None):
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, env=env or {}, clock=lambda: NOW, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def live_env(server, data_dir) -> dict[str, str]:
+    return {
+        "OPENAI_ADMIN_KEY": ADMIN_KEY,
+        "OPENAI_BASE_URL": server.base_url,
+        "MONITOR_TUI_DATA_DIR": str(data_dir),
+        "MONITOR_TUI_TIMEZONE": "UTC",
+    }
+
+
+def completion(time, model, **counts):
+    return {
+        "endpoint": "completions",
+        "time": time,
+        "model": model,
+        "project_id": "proj_a",
+        "api_key_id": "key_a",
+        "batch": False,
+        "service_tier": "default",
+        "num_model_requests": 1,
+        **counts,
+    }
+
+
+HAND_COMPUTED = [
+    # gpt-4o: 400k x $2.50 + 600k cached x $1.25 + 100k out x $10 per 1M = $2.75.
+    completion(
+        HOUR - 5 * 3600,
+        "gpt-4o-2024-08-06",
+        input_tokens=1_000_000,
+        input_cached_tokens=600_000,
+        output_tokens=100_000,
+    ),
+    # gpt-4o-mini: 2M x $0.15 + 500k x $0.60 per 1M = $0.60.
+    completion(
+        HOUR - 2 * 3600,
+        "gpt-4o-mini-2024-07-18",
+        input_tokens=2_000_000,
+        output_tokens=500_000,
+        num_model_requests=3,
+    ),
+    {
+        "endpoint": "embeddings",
+        "time": HOUR - 3600,
+        "model": "text-embedding-3-small",
+        "project_id": "proj_a",
+        "api_key_id": "key_a",
+        "input_tokens": 3_000_000,
+        "num_model_requests": 2,
+    },  # $0.02 per 1M: $0.06.
+    {
+        "endpoint": "costs",
+        "time": HOUR - 3600,
+        "amount": "3.40",
+        "project_id": "proj_a",
+        "line_item": "gpt-4o, input",
+    },
+]
+
+
+def test_sync_then_report_json_gives_hand_computed_totals(api_server, tmp_path):
+    api_server.set_records(HAND_COMPUTED)
+    env = live_env(api_server, tmp_path)
+    code, out, _ = run(["sync"], env)
+    assert code == 0, out
+    assert "synced LIVE" in out and "pages" in out and "rows" in out
+
+    code, out, err = run(["report", "--json"], env)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["source"] == "openai"
+    assert data["spend_usd"] == "3.410000"  # 2.75 + 0.60 + 0.06
+    assert data["billed_usd"] == "3.400000"
+    assert data["spend_is_lower_bound"] is False
+    assert data["input_tokens"] == 6_000_000
+    assert data["cached_input_tokens"] == 600_000
+    assert data["output_tokens"] == 600_000
+    assert data["requests"] == 6
+    assert data["period_start"] == "2026-12-01T00:00:00+00:00"
+    assert data["last_sync_at"] == NOW.isoformat()
+    assert data["data_state"] == "partial"  # the current hour may still change
+    assert [(m["model"], m["cost_usd"]) for m in data["models"]] == [
+        ("gpt-4o-2024-08-06", "2.750000"),
+        ("gpt-4o-mini-2024-07-18", "0.600000"),
+        ("text-embedding-3-small", "0.060000"),
+    ]
+    assert set(data) >= {
+        "period_end",
+        "timezone",
+        "burn_rate_tokens_per_min",
+        "burn_rate_usd_per_hour",
+        "forecast_usd",
+        "forecast_recent_usd",
+        "budget_usd",
+        "budget_crossing_at",
+        "unpriced_models",
+    }
+
+
+def test_report_table_shows_the_same_figures(api_server, tmp_path):
+    api_server.set_records(HAND_COMPUTED)
+    env = live_env(api_server, tmp_path)
+    run(["sync"], env)
+    code, out, _ = run(["report"], env)
+    assert code == 0
+    assert "LIVE" in out and "$3.41" in out and "$3.40" in out
+    assert "gpt-4o-mini-2024-07-18" in out and "no budget set" in out
+
+
+def test_sync_json_reports_pages_buckets_and_rows(api_server, tmp_path):
+    api_server.set_records(HAND_COMPUTED)
+    code, out, _ = run(["sync", "--json"], live_env(api_server, tmp_path))
+    data = json.loads(out)
+    assert code == 0 and data["ok"] is True
+    # 90 days and 16 hours of hourly buckets at 168 a page take 13 pages for each
+    # of completions and embeddings; minutes and costs fit one page each.
+    assert len(data["windows"]) == 5
+    assert data["pages"] == 13 + 1 + 13 + 1 + 1
+    assert data["rows"] >= 3
+
+
+def test_a_failed_sync_exits_1_and_says_why(api_server, tmp_path):
+    api_server.add_fault(status=500, retry_after=None, count=1000)
+    env = live_env(api_server, tmp_path)
+    code, _, err = run(["sync"], env)
+    assert code == 1
+    assert "sync FAILED" in err and "500" in err
+
+
+def test_the_admin_key_never_reaches_output_or_files(api_server, tmp_path):
+    api_server.admin_key = "sk-admin-a-different-key"
+    env = live_env(api_server, tmp_path)
+    code, out, err = run(["sync"], env)
+    assert code == 1
+    assert "api.usage.read" in err
+    _, report_out, report_err = run(["report", "--json"], env)
+    assert ADMIN_KEY not in out + err + report_out + report_err
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert ADMIN_KEY not in path.read_text(errors="replace")
+
+
+def test_without_a_key_the_demo_is_used_and_labelled(tmp_path):
+    env = {"MONITOR_TUI_DATA_DIR": str(tmp_path), "MONITOR_TUI_TIMEZONE": "UTC"}
+    code, out, err = run([], env)
+    assert code == 0
+    assert "DEMO" in out and "no admin key" in err
+    code, out, _ = run(["report", "--json"], env)
+    data = json.loads(out)
+    assert data["source"] == "demo"
+    assert float(data["spend_usd"]) > 0
+    assert (tmp_path / "demo" / "state.json").exists()
+    assert not list(tmp_path.glob("hourly-*.json")), "demo rows stay in demo/"
+
+
+def test_budget_set_and_show_round_trip_and_feed_the_report(tmp_path):
+    env = {"MONITOR_TUI_DATA_DIR": str(tmp_path), "MONITOR_TUI_TIMEZONE": "UTC"}
+    assert run(["budget", "set", "250.50", "--start-day", "15"], env)[0] == 0
+    code, out, _ = run(["budget", "show"], env)
+    assert code == 0 and "$250.50" in out and "day 15" in out
+    data = json.loads(run(["report", "--json"], env)[1])
+    assert data["budget_usd"] == "250.500000"
+    assert data["period_start"] == "2026-11-15T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["budget", "set", "abc"], "not an amount"),
+        (["budget", "set", "-5"], "out of range"),
+        (["budget", "set", "0"], "out of range"),
+        (["budget", "set", "1e12"], "out of range"),
+        (["budget", "set", "10", "--start-day", "31"], "not a day from 1 to 28"),
+        (["explode"], "invalid choice"),
+        (["--timezone", "Nowhere/Land", "report"], "unknown time zone"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(tmp_path, capsys, argv, message):
+    env = {"MONITOR_TUI_DATA_DIR": str(tmp_path)}
+    try:
+        code, _, err = run(argv, env)
+    except SystemExit as exc:  # argparse exits by itself
+        code, err = exc.code, capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert not (tmp_path / "state.json").exists()
+
+
+def test_the_console_script_syncs_and_reports_against_the_local_server(
+    api_server, tmp_path
+):
+    now = int(time.time())
+    api_server.now = None  # the server follows the real clock, as the program does
+    api_server.set_records(
+        [
+            completion(
+                now - 30,
+                "gpt-4o-2024-08-06",
+                input_tokens=1_000_000,
+                input_cached_tokens=600_000,
+                output_tokens=100_000,
+            ),
+        ]
+    )
+    env = {**os.environ, **live_env(api_server, tmp_path)}
+    command = [sys.executable, "-m", "monitor_tui"]
+    synced = subprocess.run(
+        [*command, "sync"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert synced.returncode == 0, synced.stderr
+    reported = subprocess.run(
+        [*command, "report", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert reported.returncode == 0, reported.stderr
+    data = json.loads(reported.stdout)
+    # $2.75 unless the run straddled the start of a month.
+    assert data["spend_usd"] in ("2.750000", "0.000000")
+    assert ADMIN_KEY not in synced.stdout + synced.stderr + reported.stdout

@@ -1,0 +1,158 @@
+"""The store: re-reading a bucket replaces it, files stay small and independent,
+and writes are atomic."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from monitor_tui.store import MINUTE_RETENTION_SECONDS, Store
+from tests.conftest import NOW_EPOCH
+from tests.factories import usage_row
+
+HOUR = NOW_EPOCH - NOW_EPOCH % 3600
+
+
+def test_rereading_a_bucket_replaces_its_rows_never_adds(store):
+    window = (HOUR - 3600, HOUR + 3600)
+    store.replace_usage(
+        "openai",
+        "completions",
+        "1h",
+        window,
+        [usage_row(HOUR, input_tokens=100_000)],
+        now=NOW_EPOCH,
+    )
+    store.replace_usage(
+        "openai",
+        "completions",
+        "1h",
+        window,
+        [usage_row(HOUR, input_tokens=250_000)],
+        now=NOW_EPOCH,
+    )
+    rows = store.usage_rows("openai", "1h", *window)
+    assert [r["input_tokens"] for r in rows] == [250_000]
+
+
+def test_a_group_missing_from_a_reread_bucket_is_dropped(store):
+    window = (HOUR, HOUR + 3600)
+    store.replace_usage(
+        "openai",
+        "completions",
+        "1h",
+        window,
+        [usage_row(HOUR, model="a"), usage_row(HOUR, model="b")],
+        now=NOW_EPOCH,
+    )
+    store.replace_usage(
+        "openai",
+        "completions",
+        "1h",
+        window,
+        [usage_row(HOUR, model="a")],
+        now=NOW_EPOCH,
+    )
+    assert [r["model"] for r in store.usage_rows("openai", "1h", *window)] == ["a"]
+
+
+def test_rows_outside_the_window_and_of_other_endpoints_are_kept(store):
+    before = usage_row(HOUR - 7200, model="old")
+    other = usage_row(HOUR, endpoint="embeddings", model="text-embedding-3-small")
+    store.replace_usage(
+        "openai",
+        "completions",
+        "1h",
+        (HOUR - 7200, HOUR - 3600),
+        [before],
+        now=NOW_EPOCH,
+    )
+    store.replace_usage(
+        "openai", "embeddings", "1h", (HOUR, HOUR + 3600), [other], now=NOW_EPOCH
+    )
+    store.replace_usage(
+        "openai", "completions", "1h", (HOUR - 3600, HOUR + 3600), [], now=NOW_EPOCH
+    )
+    models = {r["model"] for r in store.usage_rows("openai", "1h", 0, HOUR + 3600)}
+    assert models == {"old", "text-embedding-3-small"}
+
+
+def test_hourly_rows_are_split_into_one_file_per_utc_month(store):
+    nov_30 = int(datetime(2026, 11, 30, 23, tzinfo=UTC).timestamp())
+    dec_1 = int(datetime(2026, 12, 1, 0, tzinfo=UTC).timestamp())
+    store.replace_usage(
+        "openai",
+        "completions",
+        "1h",
+        (nov_30, dec_1 + 3600),
+        [usage_row(nov_30), usage_row(dec_1)],
+        now=NOW_EPOCH,
+    )
+    files = sorted(p.name for p in store.data_dir.glob("hourly-*.json"))
+    assert files == ["hourly-2026-11.json", "hourly-2026-12.json"]
+    assert len(store.usage_rows("openai", "1h", nov_30, dec_1 + 3600)) == 2
+    assert len(store.usage_rows("openai", "1h", dec_1, dec_1 + 3600)) == 1
+
+
+def test_minute_rows_older_than_the_retention_age_out(store):
+    minute = NOW_EPOCH - NOW_EPOCH % 60
+    old = minute - MINUTE_RETENTION_SECONDS - 60
+    store.replace_usage(
+        "openai",
+        "completions",
+        "1m",
+        (old, old + 60),
+        [usage_row(old, width="1m")],
+        now=old + 120,
+    )
+    store.replace_usage(
+        "openai",
+        "completions",
+        "1m",
+        (minute, minute + 60),
+        [usage_row(minute, width="1m")],
+        now=NOW_EPOCH,
+    )
+    starts = [r["start"] for r in store.usage_rows("openai", "1m", 0, NOW_EPOCH + 60)]
+    assert starts == [minute]
+
+
+def test_store_files_are_plain_json_that_another_process_can_read(store):
+    store.replace_usage(
+        "openai",
+        "completions",
+        "1h",
+        (HOUR, HOUR + 3600),
+        [usage_row(HOUR, input_tokens=7)],
+        now=NOW_EPOCH,
+    )
+    raw = json.loads((store.data_dir / "hourly-2026-12.json").read_text())
+    (doc,) = raw["usage"].values()
+    assert doc["input_tokens"] == 7
+    assert not list(store.data_dir.glob(".*.tmp")), "no temporary file is left"
+
+
+def test_a_second_store_on_the_same_directory_sees_the_first_ones_writes(tmp_path):
+    first, second = Store(tmp_path), Store(tmp_path)
+    first.set_budget({"amount_usd": "100", "start_day": 1, "timezone": None})
+    second.set_watermark("openai", "completions", "1h", 10, 20)
+    assert second.budget()["amount_usd"] == "100"
+    assert first.watermark("openai", "completions", "1h")["synced_until"] == 20
+
+
+def test_state_carries_a_schema_version(store):
+    store.set_watermark("openai", "completions", "1h", 10, 20)
+    raw = json.loads((store.data_dir / "state.json").read_text())
+    assert list(raw["meta"].values()) == [{"schema": 1}]
+
+
+def test_demo_and_real_rows_never_mix(store):
+    store.replace_usage(
+        "demo",
+        "completions",
+        "1h",
+        (HOUR, HOUR + 3600),
+        [usage_row(HOUR, origin="demo")],
+        now=NOW_EPOCH,
+    )
+    assert store.usage_rows("openai", "1h", HOUR, HOUR + 3600) == []
