@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
-    from tests.openai_server import UsageApiServer
+    from tests.usage_api import UsageApiServer
 
 from monitor_tui.store import Store
 
@@ -59,7 +59,7 @@ def store(tmp_path) -> Store:
 
 @pytest.fixture
 def api_server() -> Iterator[UsageApiServer]:
-    from tests.openai_server import UsageApiServer
+    from tests.usage_api import UsageApiServer
 
     with UsageApiServer(records=[], now=NOW_EPOCH, admin_key=ADMIN_KEY) as server:
         yield server

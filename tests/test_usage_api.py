@@ -18,8 +18,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.api_scenarios import busy_org, small_org
-from tests.openai_server import UsageApiServer
+from tests.usage_api import UsageApiServer, busy_org, small_org
 
 KEY = "sk-admin-test-key-0123456789"
 NOW = 1764806400

@@ -1,7 +1,7 @@
 """Scenario builders: usage and costs records for the fake OpenAI Usage API server.
 
-Every builder returns plain record dicts (see ``tests.openai_server``), the same
-list for the same arguments.
+Every builder returns plain record dicts (see ``UsageApiServer``), the same list
+for the same arguments.
 """
 
 from __future__ import annotations
