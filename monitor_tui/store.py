@@ -2,9 +2,9 @@
 
 Every TinyDB write rewrites its whole file, so history is split into small files
 that are read and written independently: minute rows for a trailing window in one
-file, hourly rows in one file per UTC month, daily rows and costs in one file per
-UTC year, and the app's state (sync watermarks, the last sync, the budget) in its
-own file. Files are replaced atomically; writers take a short-lived file lock and
+file, hourly rows in one file per UTC day, costs in one per UTC month, daily rows in
+one per UTC year, and the app's state (sync watermarks, the last sync, the budget)
+in its own file. Files are replaced atomically; writers take a short-lived file lock and
 re-read what is on disk, so several processes can share one data directory.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -70,25 +71,45 @@ class _BatchedStorage(CachingMiddleware):
     WRITE_CACHE_SIZE = 1_000_000_000
 
 
-def _month_key(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m")
-
-
-def _year_key(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y")
+def _next_day(epoch: int) -> int:
+    return epoch - epoch % 86400 + 86400
 
 
 def _next_month(epoch: int) -> int:
     moment = datetime.fromtimestamp(epoch, UTC)
-    year, month = (
-        (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
-    )
-    return int(datetime(year, month, 1, tzinfo=UTC).timestamp())
+    year, month = divmod(moment.year * 12 + moment.month, 12)
+    return int(datetime(year, month + 1, 1, tzinfo=UTC).timestamp())
 
 
 def _next_year(epoch: int) -> int:
     moment = datetime.fromtimestamp(epoch, UTC)
     return int(datetime(moment.year + 1, 1, 1, tzinfo=UTC).timestamp())
+
+
+@dataclass(frozen=True)
+class _Partitioning:
+    """How one kind of row is split into files: a folder, and a file per span."""
+
+    folder: str
+    name_format: str
+    next_boundary: Callable[[int], int]
+
+
+# A steady sync rewrites only the files of the buckets it re-reads, so the spans
+# are small where syncs write often: a day of hourly rows is about a hundred KB
+# for a busy organization.
+_HOURLY = _Partitioning("hourly", "%Y-%m-%d", _next_day)
+_DAILY = _Partitioning("daily", "%Y", _next_year)
+_COSTS = _Partitioning("costs", "%Y-%m", _next_month)
+
+
+def _span_start(name: str, split: _Partitioning) -> int | None:
+    """The start of the span a file is named for, or None for a stray file."""
+    try:
+        moment = datetime.strptime(name, split.name_format)
+    except ValueError:
+        return None
+    return int(moment.replace(tzinfo=UTC).timestamp())
 
 
 class Store:
@@ -102,30 +123,47 @@ class Store:
 
     # Layout
 
-    def _usage_files(
-        self, width: str, start: int, end: int
+    def _files(
+        self, split: _Partitioning, start: int, end: int, *, existing: bool = False
     ) -> Iterator[tuple[Path, int, int]]:
-        """Yield each file holding ``width`` rows in [start, end), with its slice."""
-        if width == "1m":
-            yield self.data_dir / "minute.json", start, end
-            return
-        name, key, step = (
-            ("hourly", _month_key, _next_month)
-            if width == "1h"
-            else ("daily", _year_key, _next_year)
-        )
+        """Yield each file of ``split`` holding rows in [start, end), with the part
+        of the range it holds; only files already on disk when ``existing``."""
+        folder = self.data_dir / split.folder
+        on_disk: set[str] | None = None
+        if existing:
+            # A wide range (say, all of history) must not cost a path per day.
+            try:
+                names = [p.stem for p in folder.iterdir() if p.suffix == ".json"]
+            except FileNotFoundError:
+                return
+            on_disk = set(names)
+            spans = [_span_start(name, split) for name in names]
+            known = [span for span in spans if span is not None]
+            if not known:
+                return
+            start = max(start, min(known))
+            end = min(end, split.next_boundary(max(known)))
         cursor = start
         while cursor < end:
-            upto = min(step(cursor), end)
-            yield self.data_dir / f"{name}-{key(cursor)}.json", cursor, upto
+            upto = min(split.next_boundary(cursor), end)
+            name = datetime.fromtimestamp(cursor, UTC).strftime(split.name_format)
+            if on_disk is None or name in on_disk:
+                yield folder / f"{name}.json", cursor, upto
             cursor = upto
 
-    def _cost_files(self, start: int, end: int) -> Iterator[tuple[Path, int, int]]:
-        cursor = start
-        while cursor < end:
-            upto = min(_next_year(cursor), end)
-            yield self.data_dir / f"costs-{_year_key(cursor)}.json", cursor, upto
-            cursor = upto
+    def _usage_files(
+        self, width: str, start: int, end: int, *, existing: bool = False
+    ) -> Iterator[tuple[Path, int, int]]:
+        if width == "1m":
+            yield self.data_dir / "minute.json", start, end
+        else:
+            split = _HOURLY if width == "1h" else _DAILY
+            yield from self._files(split, start, end, existing=existing)
+
+    def _cost_files(
+        self, start: int, end: int, *, existing: bool = False
+    ) -> Iterator[tuple[Path, int, int]]:
+        return self._files(_COSTS, start, end, existing=existing)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -212,7 +250,7 @@ class Store:
     ) -> list[UsageRow]:
         """Return the ``width`` rows of ``origin`` starting in [start, end)."""
         found: list[UsageRow] = []
-        for path, lo, hi in self._usage_files(width, start, end):
+        for path, lo, hi in self._usage_files(width, start, end, existing=True):
             found.extend(
                 doc
                 for doc in self._read_file(path, "usage")
@@ -243,7 +281,7 @@ class Store:
     def cost_rows(self, origin: str, start: int, end: int) -> list[CostRow]:
         """Return the cost rows of ``origin`` whose day starts in [start, end)."""
         found: list[CostRow] = []
-        for path, lo, hi in self._cost_files(start, end):
+        for path, lo, hi in self._cost_files(start, end, existing=True):
             found.extend(
                 doc
                 for doc in self._read_file(path, "costs")

@@ -175,7 +175,8 @@ def test_without_a_key_the_demo_is_used_and_labelled(tmp_path):
     assert data["source"] == "demo"
     assert float(data["spend_usd"]) > 0
     assert (tmp_path / "demo" / "state.json").exists()
-    assert not list(tmp_path.glob("hourly-*.json")), "demo rows stay in demo/"
+    assert not (tmp_path / "hourly").exists(), "demo rows stay in demo/"
+    assert (tmp_path / "demo" / "hourly").is_dir()
 
 
 def test_budget_set_and_show_round_trip_and_feed_the_report(tmp_path):
