@@ -17,7 +17,7 @@ from monitor_tui.period import BillingPeriod
 from monitor_tui.store import Store
 from monitor_tui.usage import USAGE_ENDPOINTS, UsageRow, align, total_tokens
 
-REVISABLE_SECONDS = 2 * 3600
+REVISABLE_HOURS = 2
 """The API may still revise the current and the previous hour."""
 
 
@@ -186,7 +186,8 @@ def _data_state(
         return "partial"
     if not rows:
         return "empty"
-    if period_end > align(now, "1h") - REVISABLE_SECONDS + 3600:
+    revisable_from = align(now, "1h") - (REVISABLE_HOURS - 1) * 3600
+    if period_end > revisable_from:
         return "partial"
     return "complete"
 

@@ -8,6 +8,7 @@ reading the same bucket again replaces its rows, never adds to them.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -125,18 +126,15 @@ def parse_usage_buckets(
 ) -> Iterator[UsageRow]:
     """Turn the ``data`` buckets of a Usage API page into usage rows.
 
-    Results of an object this endpoint does not return are skipped with a warning;
-    missing optional counts are 0.
+    Results of an object this endpoint does not return are skipped, with one
+    warning per page; missing optional counts are 0.
     """
+    skipped: Counter[str] = Counter()
     for bucket in buckets:
         start = int(bucket["start_time"])
         for result in bucket.get("results") or ():
             if result.get("object") != endpoint.result_object:
-                log.warning(
-                    "skipped a %s result of unknown kind %r",
-                    endpoint.name,
-                    result.get("object"),
-                )
+                skipped[str(result.get("object"))] += 1
                 continue
             row: UsageRow = {
                 "origin": origin,
@@ -149,6 +147,12 @@ def parse_usage_buckets(
             for api_field, row_field in TOKEN_FIELDS.items():
                 row[row_field] = _count(result, api_field)
             yield row
+    _warn_skipped(endpoint.name, skipped)
+
+
+def _warn_skipped(what: str, skipped: Counter[str]) -> None:
+    for kind, count in skipped.items():
+        log.warning("skipped %d %s results of unknown kind %r", count, what, kind)
 
 
 def parse_amount(value: Any) -> Decimal:
@@ -169,11 +173,12 @@ def parse_cost_buckets(
     buckets: Iterable[Mapping[str, Any]], origin: str
 ) -> Iterator[CostRow]:
     """Turn the ``data`` buckets of a Costs API page into cost rows."""
+    skipped: Counter[str] = Counter()
     for bucket in buckets:
         start = int(bucket["start_time"])
         for result in bucket.get("results") or ():
             if result.get("object") != COSTS_RESULT_OBJECT:
-                log.warning("skipped a costs result of kind %r", result.get("object"))
+                skipped[str(result.get("object"))] += 1
                 continue
             amount = result.get("amount") or {}
             row: CostRow = {"origin": origin, "start": start}
@@ -182,3 +187,4 @@ def parse_cost_buckets(
             row["amount"] = str(parse_amount(amount.get("value")))
             row["currency"] = str(amount.get("currency") or "usd").lower()
             yield row
+    _warn_skipped("costs", skipped)

@@ -216,3 +216,20 @@ def test_json_times_carry_the_period_zones_offset(store):
     assert (
         data["last_sync_at"] == datetime(2026, 12, 4, 10, 30, 20).isoformat() + "-05:00"
     )
+
+
+def test_a_past_period_with_usage_is_complete(store):
+    synced(store)
+    store.set_watermark(
+        "openai", "completions", "1h", PERIOD_START - 90 * 86400, NOW_EPOCH
+    )
+    november = billing_period(datetime(2026, 11, 15, tzinfo=UTC), 1, UTC_ZONE)
+    start = int(november.start.timestamp())
+    put(
+        store,
+        "1h",
+        [usage_row(start + 3600, input_tokens=5, cost_usd="1")],
+        start,
+        start + 7200,
+    )
+    assert build_report(store, "openai", november, NOW).data_state == "complete"
