@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
+from filelock import Timeout
+
 from monitor_tui import __version__
 from monitor_tui.config import ConfigError, Settings, load_settings
 from monitor_tui.period import billing_period
-from monitor_tui.store import Store
+from monitor_tui.store import Store, StoreError
 
 if TYPE_CHECKING:
     from monitor_tui.report import Report
@@ -172,6 +174,36 @@ def main(
     logging.basicConfig(
         level=logging.WARNING, stream=err, format="%(levelname)s %(message)s"
     )
+    try:
+        return _run_command(args, settings, clock, out, err)
+    except StoreError as exc:
+        print(f"monitor-tui: {exc}", file=err)
+        return EXIT_PROBLEM
+    except Timeout as exc:
+        print(
+            f"monitor-tui: another monitor-tui process holds {exc.lock_file}; "
+            "try again in a moment",
+            file=err,
+        )
+        return EXIT_PROBLEM
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        print(
+            f"monitor-tui: cannot use the data directory {settings.data_dir}: "
+            f"{exc.strerror} ({exc.filename})",
+            file=err,
+        )
+        return EXIT_USAGE
+
+
+def _run_command(
+    args: argparse.Namespace,
+    settings: Settings,
+    clock: Clock,
+    out: TextIO,
+    err: TextIO,
+) -> int:
     store = Store(settings.store_dir)
     from monitor_tui.report_text import format_report, format_sync
 
@@ -253,4 +285,10 @@ def _budget(
 
 def run() -> None:
     """The console script's entry point."""
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        # A sync stopped here is read again from the same place next time.
+        print("monitor-tui: interrupted", file=sys.stderr)
+        code = 130
+    sys.exit(code)

@@ -35,6 +35,10 @@ MINUTE_RETENTION_SECONDS = 3 * 3600
 LOCK_TIMEOUT_SECONDS = 30.0
 
 
+class StoreError(Exception):
+    """A store file cannot be read or written; the message names it."""
+
+
 class OrjsonStorage(Storage):
     """A TinyDB storage that parses with orjson and replaces its file atomically.
 
@@ -50,7 +54,18 @@ class OrjsonStorage(Storage):
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
-        return orjson.loads(raw) if raw else None
+        try:
+            data = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError as exc:
+            # TODO: move a damaged file aside and read its span again from the API
+            # instead of stopping; until then the user is told which file it is.
+            raise StoreError(
+                f"the store file {self.path} is damaged ({exc}); move it away and "
+                "run `monitor-tui sync` to read its data again"
+            ) from None
+        if data is not None and not isinstance(data, dict):
+            raise StoreError(f"the store file {self.path} is not a TinyDB document")
+        return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

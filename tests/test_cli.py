@@ -246,3 +246,22 @@ def test_the_console_script_syncs_and_reports_against_the_local_server(
     # $2.75 unless the run straddled the start of a month.
     assert data["spend_usd"] in ("2.750000", "0.000000")
     assert ADMIN_KEY not in synced.stdout + synced.stderr + reported.stdout
+
+
+def test_a_data_dir_that_is_a_file_exits_2_with_a_message(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    env = {"MONITOR_TUI_DATA_DIR": str(blocker), "MONITOR_TUI_TIMEZONE": "UTC"}
+    code, _, err = run(["sync"], env)
+    assert code == 2
+    assert "cannot use the data directory" in err and "not-a-dir" in err
+
+
+def test_a_damaged_store_file_is_named_instead_of_a_traceback(tmp_path):
+    env = {"MONITOR_TUI_DATA_DIR": str(tmp_path), "MONITOR_TUI_TIMEZONE": "UTC"}
+    assert run(["sync"], env)[0] == 0
+    damaged = tmp_path / "demo" / "state.json"
+    damaged.write_text('{"watermarks": {"1": ')
+    code, _, err = run(["report"], env)
+    assert code == 1
+    assert str(damaged) in err and "damaged" in err
