@@ -51,6 +51,18 @@ def _price_context(row: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(context.items()))
 
 
+def _per_token(price_per_million: Any) -> Decimal:
+    """Dollars per token at the base rate of a (possibly tiered) price.
+
+    A bucket is the sum of many requests, so pricing it as one request would
+    wrongly reach a long-context tier: only the base rate applies.
+    """
+    if price_per_million is None:
+        return Decimal(0)
+    base = getattr(price_per_million, "base", price_per_million)
+    return Decimal(base) / 1_000_000
+
+
 class Pricer:
     """Prices rows; imports genai-prices on first use, not on import."""
 
@@ -61,37 +73,34 @@ class Pricer:
         self._rates = lru_cache(maxsize=4096)(self._lookup_rates)
 
     def _lookup_rates(
-        self, model: str, day: str, context: tuple[tuple[str, str], ...]
+        self, model: str, day: int, context: tuple[tuple[str, str], ...]
     ) -> Rates | None:
-        when = datetime.fromisoformat(day).replace(tzinfo=UTC)
-        usage_cls = self._genai_prices.Usage
-
-        def one(**counts: int) -> Any:
-            return self._genai_prices.calc_price(
-                usage_cls(**counts),
+        try:
+            match = self._genai_prices.calc_price(
+                self._genai_prices.Usage(input_tokens=1),
                 model,
                 provider_id="openai",
-                genai_request_timestamp=when,
+                genai_request_timestamp=datetime.fromtimestamp(day * 86400, UTC),
                 price_context=dict(context) or None,
             )
-
-        try:
-            # One token of each kind gives the base rate: pricing a bucket (a sum
-            # of many requests) as one request would wrongly reach the
-            # long-context tier.
-            uncached = one(input_tokens=1)
-            cached = one(input_tokens=1, cache_read_tokens=1)
-            output = one(output_tokens=1)
         except LookupError:
             return None
-        source = f"genai-prices {self._genai_prices.__version__}: {uncached.model.id}"
         # TODO: batch, flex and priority variants only carry dates from mid-October
         # 2026 in the price data; older rows in those tiers get the standard rate.
+        prices = match.model_price
+        input_rate = _per_token(prices.input_mtok)
+        # Without a cached rate, cached input is billed as input, as genai-prices
+        # itself does.
+        cached_rate = (
+            input_rate
+            if prices.cache_read_mtok is None
+            else _per_token(prices.cache_read_mtok)
+        )
         return Rates(
-            input=Decimal(uncached.total_price),
-            cached_input=Decimal(cached.total_price),
-            output=Decimal(output.total_price),
-            source=source,
+            input=input_rate,
+            cached_input=cached_rate,
+            output=_per_token(prices.output_mtok),
+            source=f"genai-prices {self._genai_prices.__version__}: {match.model.id}",
         )
 
     def price(self, row: Mapping[str, Any]) -> Price:
@@ -101,8 +110,8 @@ class Pricer:
             return Price(None, UNPRICED, None)
         if str(model).startswith(FREE_MODEL_PREFIXES):
             return Price(Decimal(0), FREE, "OpenAI does not charge for moderation")
-        day = datetime.fromtimestamp(row["start"], UTC).date().isoformat()
-        rates = self._rates(str(model), day, _price_context(row))
+        # Prices change at most daily: one look-up per model, UTC day and tier.
+        rates = self._rates(str(model), row["start"] // 86400, _price_context(row))
         if rates is None:
             return Price(None, UNPRICED, None)
 

@@ -11,6 +11,7 @@ re-read what is on disk, so several processes can share one data directory.
 from __future__ import annotations
 
 import os
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,6 +128,20 @@ def _span_start(name: str, split: _Partitioning) -> int | None:
     return int(moment.replace(tzinfo=UTC).timestamp())
 
 
+def _split(
+    spans: list[tuple[Path, int, int]], rows: list[dict[str, Any]]
+) -> list[list[dict[str, Any]]]:
+    """Sort rows into the spans (files) that hold their bucket start, in one pass;
+    rows outside every span are dropped."""
+    parts: list[list[dict[str, Any]]] = [[] for _ in spans]
+    starts = [lo for _, lo, _ in spans]
+    for row in rows:
+        index = bisect_right(starts, row["start"]) - 1
+        if index >= 0 and row["start"] < spans[index][2]:
+            parts[index].append(row)
+    return parts
+
+
 class Store:
     """The data directory of one origin's usage, costs and state."""
 
@@ -237,14 +252,11 @@ class Store:
         written = 0
         # Minute rows also age out here, whatever endpoint wrote them.
         horizon = now - MINUTE_RETENTION_SECONDS if width == "1m" else None
+        if horizon is not None:
+            rows = [r for r in rows if r["start"] >= horizon]
         with self._writing():
-            for path, lo, hi in self._usage_files(width, start, end):
-                part = [
-                    r
-                    for r in rows
-                    if lo <= r["start"] < hi
-                    and (horizon is None or r["start"] >= horizon)
-                ]
+            spans = list(self._usage_files(width, start, end))
+            for (path, lo, hi), part in zip(spans, _split(spans, rows), strict=True):
 
                 def in_window(doc: dict[str, Any], lo: int = lo, hi: int = hi) -> bool:
                     if horizon is not None and doc["start"] < horizon:
@@ -283,8 +295,8 @@ class Store:
         rows = list(rows)
         written = 0
         with self._writing():
-            for path, lo, hi in self._cost_files(start, end):
-                part = [r for r in rows if lo <= r["start"] < hi]
+            spans = list(self._cost_files(start, end))
+            for (path, lo, hi), part in zip(spans, _split(spans, rows), strict=True):
 
                 def in_window(doc: dict[str, Any], lo: int = lo, hi: int = hi) -> bool:
                     return lo <= doc["start"] < hi and doc["origin"] == origin

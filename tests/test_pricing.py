@@ -65,9 +65,9 @@ def test_gpt_4o_may_2024_snapshot_keeps_its_own_higher_price(pricer):
 
 
 def test_bucket_sums_are_priced_at_the_base_rate_not_a_long_context_tier(pricer):
-    # A bucket is the sum of many requests, so 5M input tokens must not reach a
-    # per-request long-context tier: 5 x $2.50 for gpt-4o.
-    row = completions_row("gpt-4o-2024-08-06", input_tokens=5_000_000)
+    # gpt-5.4 input is $2.50 per 1M, $5 for a request past 272k tokens. A bucket
+    # is the sum of many requests, so 5M input tokens cost 5 x $2.50, not 5 x $5.
+    row = completions_row("gpt-5.4", input_tokens=5_000_000)
     assert pricer.price(row).cost_usd == Decimal("12.5")
 
 
