@@ -208,6 +208,8 @@ class Store:
         in_window: Callable[[dict[str, Any]], bool],
         rows: list[dict[str, Any]],
     ) -> None:
+        if not rows and not path.exists():
+            return  # an empty span needs no file
         db = TinyDB(path, storage=_BatchedStorage(OrjsonStorage))
         try:
             table = db.table(table_name)

@@ -260,3 +260,11 @@ def test_reading_all_of_history_skips_stray_files(store):
     )
     (store.data_dir / "hourly" / "notes.json").write_text("{}")
     assert len(store.usage_rows("openai", "1h", 0, 2**40)) == 1
+
+
+def test_an_empty_read_of_a_long_window_creates_no_files(store):
+    year_ago = HOUR - 365 * 86400
+    store.replace_usage(
+        "openai", "completions", "1h", (year_ago, HOUR), [], now=NOW_EPOCH
+    )
+    assert not (store.data_dir / "hourly").exists()
