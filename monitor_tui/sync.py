@@ -22,6 +22,8 @@ from monitor_tui.usage import (
     USAGE_ENDPOINTS,
     WIDTH_SECONDS,
     align,
+    check_coverage,
+    page_buckets,
     parse_cost_buckets,
     parse_usage_buckets,
 )
@@ -177,7 +179,10 @@ class Syncer:
         began = time.perf_counter()
         try:
             for window in plan_windows(self.store, origin, now, self.history_days):
-                result.windows.append(self._read(window, now))
+                # Counted before reading, so a failed window still shows its pages.
+                outcome = WindowResult(window)
+                result.windows.append(outcome)
+                self._read(window, now, outcome)
         except SyncError as exc:
             result.error = str(exc)
         except (KeyError, TypeError, ValueError) as exc:
@@ -213,36 +218,39 @@ class Syncer:
         )
         return result
 
-    def _read(self, window: Window, now: int) -> WindowResult:
-        outcome = WindowResult(window)
+    def _read(self, window: Window, now: int, outcome: WindowResult) -> None:
         origin = self.source.origin
         if window.endpoint == COSTS:
-            rows = []
-            for page in self.source.cost_pages(
-                window.start, window.end, COST_DIMENSIONS
-            ):
-                buckets = page.get("data") or []
-                outcome.pages += 1
-                outcome.buckets += len(buckets)
-                rows.extend(parse_cost_buckets(buckets, origin))
-            outcome.rows = self.store.replace_costs(
-                origin, (window.start, window.end), rows
-            )
+            pages = self.source.cost_pages(window.start, window.end, COST_DIMENSIONS)
         else:
             endpoint = USAGE_ENDPOINTS[window.endpoint]
             group_by = (
                 endpoint.minute_group_by if window.width == "1m" else endpoint.group_by
             )
-            rows = []
-            for page in self.source.usage_pages(
+            pages = self.source.usage_pages(
                 window.endpoint, window.width, window.start, window.end, group_by
-            ):
-                buckets = page.get("data") or []
-                outcome.pages += 1
-                outcome.buckets += len(buckets)
+            )
+
+        rows: list[dict] = []
+        starts: list[int] = []
+        for page in pages:
+            buckets = page_buckets(page)
+            outcome.pages += 1
+            outcome.buckets += len(buckets)
+            starts.extend(bucket["start_time"] for bucket in buckets)
+            if window.endpoint == COSTS:
+                rows.extend(parse_cost_buckets(buckets, origin))
+            else:
                 rows.extend(
                     parse_usage_buckets(buckets, endpoint, window.width, origin)
                 )
+        check_coverage(starts, window.start, window.end, window.width)
+
+        if window.endpoint == COSTS:
+            outcome.rows = self.store.replace_costs(
+                origin, (window.start, window.end), rows
+            )
+        else:
             self.pricer.price_rows(rows)
             outcome.rows = self.store.replace_usage(
                 origin,
@@ -263,4 +271,3 @@ class Syncer:
             max(synced_from, window.history_start),
             now,
         )
-        return outcome

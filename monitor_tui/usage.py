@@ -97,6 +97,48 @@ def align(epoch: int, width: str) -> int:
     return epoch - epoch % step
 
 
+def page_buckets(page: Any) -> list[dict[str, Any]]:
+    """Return the buckets of an API page, refusing a page of the wrong shape.
+
+    Raises:
+        ValueError: the page, a bucket or a result is not what the API sends.
+    """
+    if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+        raise ValueError("the page has no list of buckets")
+    for bucket in page["data"]:
+        if not isinstance(bucket, dict):
+            raise ValueError(f"a bucket is not an object: {bucket!r:.60}")
+        start = bucket.get("start_time")
+        if isinstance(start, bool) or not isinstance(start, int):
+            raise ValueError(f"a bucket has no start time: {start!r:.60}")
+        results = bucket.get("results")
+        if results is None:
+            bucket["results"] = []
+        elif not isinstance(results, list) or not all(
+            isinstance(result, dict) for result in results
+        ):
+            raise ValueError("a bucket's results are not a list of objects")
+    return page["data"]
+
+
+def check_coverage(starts: list[int], start: int, end: int, width: str) -> None:
+    """Check that buckets starting at ``starts`` cover [start, end) exactly once.
+
+    The API returns every bucket of a window, empty ones included; a window with
+    a gap or a repeat must not be stored as if it were whole.
+
+    Raises:
+        ValueError: buckets are missing, repeated or outside the window.
+    """
+    step = WIDTH_SECONDS[width]
+    expected = list(range(start, end, step))
+    if sorted(starts) != expected:
+        raise ValueError(
+            f"expected {len(expected)} {width} buckets from {start}, got "
+            f"{len(starts)}; nothing of this window was stored"
+        )
+
+
 def usage_identity(row: Mapping[str, Any]) -> tuple[Any, ...]:
     """Return the tuple that identifies a usage row."""
     endpoint = USAGE_ENDPOINTS[row["endpoint"]]

@@ -243,3 +243,57 @@ def test_sdk_retries_honour_retry_after_and_then_succeed(store, api_server, stat
     result = Syncer(store, source, history_days=1, clock=lambda: NOW_EPOCH).sync()
     assert result.ok, result.error
     assert [s for _, _, s in api_server.requests].count(status) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"x": 1},
+        [1, 2, 3],
+        {"object": "page", "data": None, "has_more": False, "next_page": None},
+        {
+            "object": "page",
+            "data": [
+                {"object": "bucket", "start_time": 0, "end_time": 60, "results": ["x"]}
+            ],
+            "has_more": False,
+            "next_page": None,
+        },
+        {"object": "page", "data": [], "has_more": True, "next_page": None},
+        {
+            "object": "page",
+            "data": [
+                {
+                    "object": "bucket",
+                    "start_time": HOUR,
+                    "end_time": HOUR + 3600,
+                    "results": [],
+                }
+            ],
+            "has_more": False,
+            "next_page": None,
+        },
+    ],
+    ids=[
+        "no-data",
+        "not-an-object",
+        "null-data",
+        "bad-result",
+        "no-cursor",
+        "missing-buckets",
+    ],
+)
+def test_a_malformed_page_fails_the_sync_and_keeps_the_window_for_next_time(
+    store, api_server, body
+):
+    api_server.set_records([completion(HOUR - 7200, input_tokens=1_000)])
+    api_server.add_fault(
+        status=200, retry_after=None, count=1, body=body, path_contains="completions"
+    )
+    failed = syncer(store, api_server).sync()
+    assert not failed.ok
+    assert store.watermark("openai", "completions", "1h") is None
+
+    again = syncer(store, api_server).sync()
+    assert again.ok, again.error
+    assert report(store).input_tokens == 1_000

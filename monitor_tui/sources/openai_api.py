@@ -76,10 +76,14 @@ class OpenAISource:
             page_params = {**params, "page": cursor} if cursor else params
             raw = self._request(call, page_params)
             page = parse(raw)
+            if not isinstance(page, dict):
+                raise SyncError("the API answered with something that is not a page")
             yield page
             cursor = page.get("next_page")
-            if not page.get("has_more") or not cursor:
+            if not page.get("has_more"):
                 return
+            if not isinstance(cursor, str) or not cursor:
+                raise SyncError("the API said more pages follow but gave no cursor")
             if cursor in seen:
                 raise SyncError(
                     "the API returned the same page cursor twice; stopped to avoid "
