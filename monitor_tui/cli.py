@@ -13,7 +13,6 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -69,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watch what your OpenAI organization spends.",
     )
     parser.add_argument("--version", action="version", version=__version__)
-    parser.add_argument("--data-dir", type=Path, help="where the store lives")
-    parser.add_argument("--config", type=Path, help="the TOML config file to read")
+    parser.add_argument("--data-dir", help="where the store lives")
+    parser.add_argument("--config", help="the TOML config file to read")
     parser.add_argument(
         "--demo", action="store_true", help="use built-in demo data, not the API"
     )

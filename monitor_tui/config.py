@@ -64,6 +64,11 @@ class Settings:
         return ZoneInfo(self.timezone)
 
 
+MIN_HISTORY_DAYS, MAX_HISTORY_DAYS = 35, 3650
+"""Hourly history must hold a whole billing period (up to 31 days and a bit)."""
+# TODO: read daily buckets for time before the hourly history, so that a short
+# history, or a range before it, is still counted.
+
 _FILE_KEYS: dict[str, type] = {
     "admin_key": str,
     "timezone": str,
@@ -93,13 +98,15 @@ def system_zone() -> str:
         return "UTC"
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _read_file(path: Path, *, required: bool) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
             raw = tomllib.load(handle)
     except FileNotFoundError:
+        if required:
+            raise ConfigError(f"{path}: the config file does not exist") from None
         return {}
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from exc
@@ -116,6 +123,20 @@ def _read_file(path: Path) -> dict[str, Any]:
     return raw
 
 
+def _clean_key(key: str | None) -> str | None:
+    """The admin key without surrounding blanks; refused if it cannot be a key."""
+    if key is None or not key.strip():
+        return None
+    key = key.strip()
+    if not key.isascii() or not key.isprintable() or " " in key:
+        # Never echo the key: the message must be safe to paste anywhere.
+        raise ConfigError(
+            "the admin key has spaces or characters an API key cannot have; "
+            "copy it again from the organization's admin keys page"
+        )
+    return key
+
+
 def _check(settings: Settings) -> Settings:
     try:
         ZoneInfo(settings.timezone)
@@ -124,19 +145,22 @@ def _check(settings: Settings) -> Settings:
             f"unknown time zone {settings.timezone!r}; use an IANA name such as "
             "'Europe/Paris' or 'UTC'"
         ) from exc
-    for name in ("history_days", "poll_interval_seconds", "stale_after_minutes"):
+    for name in ("poll_interval_seconds", "stale_after_minutes"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
-    if settings.history_days > 3650:
-        raise ConfigError("history_days must be at most 3650")
+    if not MIN_HISTORY_DAYS <= settings.history_days <= MAX_HISTORY_DAYS:
+        raise ConfigError(
+            f"history_days must be {MIN_HISTORY_DAYS} to {MAX_HISTORY_DAYS}: the "
+            "hourly history has to reach back over a whole billing period"
+        )
     return settings
 
 
 def load_settings(
     *,
     env: Mapping[str, str] | None = None,
-    config_path: Path | None = None,
-    data_dir: Path | None = None,
+    config_path: str | Path | None = None,
+    data_dir: str | Path | None = None,
     demo: bool = False,
     timezone: str | None = None,
 ) -> Settings:
@@ -146,11 +170,15 @@ def load_settings(
         ConfigError: a value is invalid; the message names it and what is expected.
     """
     env = os.environ if env is None else env
-    path = config_path or Path(env.get("MONITOR_TUI_CONFIG") or default_config_path())
-    file = _read_file(path)
+    named = config_path or env.get("MONITOR_TUI_CONFIG") or None
+    path = Path(named) if named else default_config_path()
+    # A file the user named must exist; the default one is optional.
+    file = _read_file(path, required=named is not None)
     env_data_dir = env.get("MONITOR_TUI_DATA_DIR")
+    if data_dir is not None and not str(data_dir).strip():
+        raise ConfigError("--data-dir is empty; give a directory")
     settings = Settings(
-        admin_key=env.get("OPENAI_ADMIN_KEY") or file.get("admin_key") or None,
+        admin_key=_clean_key(env.get("OPENAI_ADMIN_KEY") or file.get("admin_key")),
         base_url=env.get("OPENAI_BASE_URL") or None,
         data_dir=Path(data_dir or env_data_dir or default_data_dir()).expanduser(),
         config_path=path if path.exists() else None,

@@ -151,12 +151,22 @@ def total_tokens(row: Mapping[str, Any]) -> int:
     return int(row.get("input_tokens") or 0) + int(row.get("output_tokens") or 0)
 
 
+MAX_COUNT = 10**15
+"""More tokens than any organization uses in one bucket: a sign of a bad page."""
+MAX_AMOUNT = Decimal(10) ** 10
+"""More dollars than one day's line can cost: a sign of a bad page."""
+
+
 def _count(result: Mapping[str, Any], field: str) -> int:
     value = result.get(field)
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{field} is not a number: {value!r}")
+        raise ValueError(f"{field} is not a number: {value!r:.60}")
+    if value != value or not 0 <= value <= MAX_COUNT or value != int(value):
+        # TODO: tolerate and flag odd counts on screen instead of failing the
+        # whole sync, once the app has somewhere to show them.
+        raise ValueError(f"{field} is not a count of tokens: {value!r}")
     return int(value)
 
 
@@ -206,9 +216,12 @@ def parse_amount(value: Any) -> Decimal:
     try:
         # str() of a float is its shortest round-trip form, so no digits are
         # invented.
-        return Decimal(str(value))
+        amount = Decimal(str(value))
     except InvalidOperation as exc:
-        raise ValueError(f"amount is not a number: {value!r}") from exc
+        raise ValueError(f"amount is not a number: {value!r:.60}") from exc
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise ValueError(f"amount is not a plausible sum of money: {value!r:.60}")
+    return amount
 
 
 def parse_cost_buckets(
@@ -222,11 +235,13 @@ def parse_cost_buckets(
             if result.get("object") != COSTS_RESULT_OBJECT:
                 skipped[str(result.get("object"))] += 1
                 continue
-            amount = result.get("amount") or {}
+            amount = result.get("amount")
+            if not isinstance(amount, dict):
+                raise ValueError(f"a cost has no amount object: {amount!r:.60}")
             row: CostRow = {"origin": origin, "start": start}
             for dim in COST_DIMENSIONS:
                 row[dim] = result.get(dim)
-            row["amount"] = str(parse_amount(amount.get("value")))
+            row["amount"] = f"{parse_amount(amount.get('value')):f}"
             row["currency"] = str(amount.get("currency") or "usd").lower()
             yield row
     _warn_skipped("costs", skipped)

@@ -49,6 +49,7 @@ def _isolated_environment(
     ):
         monkeypatch.delenv(name, raising=False)
     config = tmp_path_factory.mktemp("config") / "config.toml"
+    config.write_text("")
     monkeypatch.setenv("MONITOR_TUI_CONFIG", str(config))
 
 

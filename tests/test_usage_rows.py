@@ -81,11 +81,34 @@ def test_cost_amounts_are_exact_whether_strings_or_numbers():
     assert total == Decimal("12.8289851")
 
 
-def test_an_amount_that_is_not_a_number_is_refused():
+@pytest.mark.parametrize(
+    "value", ["twelve", None, "NaN", "Infinity", "sNaN", "1e999999", 1e400, True]
+)
+def test_an_amount_that_is_not_a_plausible_number_is_refused(value):
     with pytest.raises(ValueError):
-        parse_amount("twelve")
-    with pytest.raises(ValueError):
-        parse_amount(None)
+        parse_amount(value)
+
+
+def test_a_credit_is_a_negative_amount_and_is_kept():
+    assert parse_amount("-5.25") == Decimal("-5.25")
+
+
+def test_an_amount_in_exponent_form_is_stored_as_plain_digits():
+    results = [
+        {
+            "object": "organization.costs.result",
+            "amount": {"value": "1.5E-7", "currency": "usd"},
+        }
+    ]
+    (row,) = parse_cost_buckets([{"start_time": 0, "results": results}], "openai")
+    assert row["amount"] == "0.00000015"
+
+
+@pytest.mark.parametrize("value", [-1, 2.5, float("nan"), 10**16])
+def test_a_count_that_is_not_a_plausible_token_count_is_refused(value):
+    bucket = {"start_time": 0, "results": [completions_result(output_tokens=value)]}
+    with pytest.raises(ValueError, match="output_tokens"):
+        list(parse_usage_buckets([bucket], COMPLETIONS, "1h", "openai"))
 
 
 def test_identity_covers_every_dimension_of_the_endpoint():
