@@ -12,13 +12,18 @@ import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TextIO
-from zoneinfo import ZoneInfo
 
 from filelock import Timeout
 
 from monitor_tui import __version__
+from monitor_tui.budget import (
+    Budget,
+    BudgetError,
+    check_start_day,
+    check_zone,
+    parse_amount,
+)
 from monitor_tui.config import ConfigError, Settings, load_settings
 from monitor_tui.period import billing_period
 from monitor_tui.store import Store, StoreError
@@ -29,7 +34,6 @@ if TYPE_CHECKING:
     from monitor_tui.sync import SyncResult
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
-MAX_BUDGET_USD = Decimal("10000000")
 
 Clock = Callable[[], datetime]
 
@@ -40,25 +44,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _budget_amount(text: str) -> Decimal:
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an amount; give dollars such as 100 or 250.50"
-        ) from None
-    if not amount.is_finite() or amount <= 0 or amount > MAX_BUDGET_USD:
-        raise argparse.ArgumentTypeError(
-            f"{text} is out of range; the budget is more than 0 and at most "
-            f"{MAX_BUDGET_USD:,} dollars"
-        )
-    return amount
+def _argument(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Turn a core check's BudgetError into argparse's message and exit code 2."""
+
+    def convert(text: str) -> Any:
+        try:
+            return check(text)
+        except BudgetError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = check.__name__
+    return convert
 
 
 def _start_day(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 28:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a day from 1 to 28")
-    return int(text)
+    if not text.strip().isdigit():
+        raise BudgetError(f"{text!r} is not a day from 1 to 28")
+    return check_start_day(int(text))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,9 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     budget_commands = budget.add_subparsers(dest="budget_command", metavar="ACTION")
     budget_commands.required = True
     budget_set = budget_commands.add_parser("set", help="set the monthly budget")
-    budget_set.add_argument("amount", type=_budget_amount, help="US dollars a period")
     budget_set.add_argument(
-        "--start-day", type=_start_day, help="day of the month the period starts (1-28)"
+        "amount", type=_argument(parse_amount), help="US dollars a month"
+    )
+    budget_set.add_argument(
+        "--start-day",
+        type=_argument(_start_day),
+        help="day of the month the period starts (1-28)",
+    )
+    budget_set.add_argument(
+        "--timezone",
+        dest="budget_timezone",
+        type=_argument(check_zone),
+        help="the zone whose midnight starts the period (default: the display zone)",
     )
     budget_commands.add_parser("show", help="show the budget")
     return parser
@@ -129,13 +141,25 @@ def _sync(settings: Settings, store: Store, clock: Clock) -> SyncResult:
 def _report(settings: Settings, store: Store, clock: Clock) -> Report:
     from monitor_tui.report import build_report
 
-    # The budget is the user's, kept in the main data dir even in demo mode.
-    budget = Store(settings.data_dir).budget() or {}
-    zone = ZoneInfo(budget.get("timezone") or settings.timezone)
     now = clock()
-    period = billing_period(now, int(budget.get("start_day", 1)), zone)
-    amount = Decimal(budget["amount_usd"]) if budget.get("amount_usd") else None
-    return build_report(store, settings.origin, period, now, amount)
+    budget = _stored_budget(settings)
+    if budget is None:
+        period = billing_period(now, 1, settings.zone)
+        return build_report(store, settings.origin, period, now, None)
+    return build_report(
+        store, settings.origin, budget.period(now), now, budget.amount_usd
+    )
+
+
+def _stored_budget(settings: Settings) -> Budget | None:
+    # The budget is the user's, kept in the main data dir even in demo mode.
+    record = Store(settings.data_dir).budget()
+    if record is None:
+        return None
+    try:
+        return Budget.from_record(record)
+    except BudgetError as exc:
+        raise StoreError(str(exc)) from None
 
 
 def _print_demo_note(settings: Settings, err: TextIO) -> None:
@@ -256,29 +280,23 @@ def _budget(
     args: argparse.Namespace, settings: Settings, store: Store, out: TextIO
 ) -> int:
     if args.budget_command == "set":
-        current = store.budget() or {}
-        record = {
-            "amount_usd": str(args.amount),
-            "start_day": args.start_day or current.get("start_day", 1),
-            "timezone": current.get("timezone"),
-        }
-        store.set_budget(record)
-        print(
-            f"budget set: ${args.amount:,} a period starting on day "
-            f"{record['start_day']}",
-            file=out,
+        current = _stored_budget(settings)
+        budget = Budget(
+            amount_usd=args.amount,
+            start_day=args.start_day or (current.start_day if current else 1),
+            # The zone is fixed when the budget is set, so a later --timezone
+            # changes what is shown, never the billing period.
+            timezone=args.budget_timezone
+            or (current.timezone if current else settings.timezone),
         )
+        store.set_budget(budget.to_record())
+        print(f"budget set: {budget.describe()}", file=out)
         return EXIT_OK
-    budget = store.budget()
-    if not budget:
+    budget = _stored_budget(settings)
+    if budget is None:
         print("no budget set; set one with: monitor-tui budget set AMOUNT", file=out)
-        return EXIT_OK
-    zone = budget.get("timezone") or settings.timezone
-    print(
-        f"budget: ${Decimal(budget['amount_usd']):,} a period starting on day "
-        f"{budget['start_day']} ({zone})",
-        file=out,
-    )
+    else:
+        print(f"budget: {budget.describe()}", file=out)
     return EXIT_OK
 
 

@@ -18,6 +18,7 @@ CORE = [
     "monitor_tui.sources.openai_api",
     "monitor_tui.sources.demo",
     "monitor_tui.config",
+    "monitor_tui.budget",
     "monitor_tui.cli",
 ]
 

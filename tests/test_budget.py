@@ -1,0 +1,95 @@
+"""The budget: amounts in dollars and cents, a start day every month has, a zone
+fixed when it is set, and a damaged record refused with a message."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from monitor_tui.budget import Budget, BudgetError, parse_amount
+from monitor_tui.cli import main
+from monitor_tui.store import Store
+from tests.conftest import NOW
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("100", "100.00"), ("250.5", "250.50"), (" 99.99 ", "99.99"), ("1e3", "1000.00")],
+)
+def test_plain_amounts_are_dollars_and_cents(text, amount):
+    assert parse_amount(text) == Decimal(amount)
+    assert str(parse_amount(text)) == amount
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("abc", "not an amount"),
+        ("0", "out of range"),
+        ("-5", "out of range"),
+        ("0.001", "out of range"),
+        ("1e-999999", "out of range"),
+        ("10000000.01", "out of range"),
+        ("NaN", "out of range"),
+        ("250.505", "fractions of a cent"),
+    ],
+)
+def test_amounts_that_are_not_a_budget_are_refused(text, message):
+    with pytest.raises(BudgetError, match=message):
+        parse_amount(text)
+
+
+def test_a_damaged_record_is_refused_with_the_way_out():
+    with pytest.raises(BudgetError, match="budget set AMOUNT"):
+        Budget.from_record({"amount_usd": "1E-999999", "start_day": 1})
+    with pytest.raises(BudgetError, match="unknown time zone"):
+        Budget.from_record({"amount_usd": "5", "timezone": "Mars/Base"})
+    with pytest.raises(BudgetError, match="damaged"):
+        Budget.from_record({"start_day": 3})
+
+
+def test_the_period_follows_the_budgets_zone_and_start_day():
+    budget = Budget(Decimal(100), start_day=3, timezone="Asia/Tokyo")
+    period = budget.period(NOW)
+    # 2026-12-03 00:00 in Tokyo (UTC+9) is 2026-12-02 15:00 UTC.
+    assert period.start == datetime(2026, 12, 2, 15, tzinfo=UTC)
+
+
+def run(argv, data_dir):
+    out, err = io.StringIO(), io.StringIO()
+    env = {"MONITOR_TUI_DATA_DIR": str(data_dir), "MONITOR_TUI_TIMEZONE": "UTC"}
+    code = main(argv, env=env, clock=lambda: NOW, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_the_zone_is_fixed_when_the_budget_is_set(tmp_path):
+    assert run(["--timezone", "Europe/Paris", "budget", "set", "100"], tmp_path)[0] == 0
+    code, out, _ = run(["budget", "show"], tmp_path)
+    assert code == 0
+    assert "Europe/Paris" in out and "$100.00" in out
+    # Showing the report in another zone does not move the billing period.
+    _, out, _ = run(["--timezone", "Asia/Tokyo", "report", "--json"], tmp_path)
+    assert '"period_start": "2026-12-01T00:00:00+01:00"' in out
+
+
+def test_budget_set_timezone_sets_the_budgets_zone(tmp_path):
+    run(["budget", "set", "10", "--timezone", "America/New_York"], tmp_path)
+    assert Store(tmp_path).budget()["timezone"] == "America/New_York"
+    # A later amount change keeps the zone and the start day.
+    run(["budget", "set", "20", "--start-day", "5"], tmp_path)
+    run(["budget", "set", "30"], tmp_path)
+    assert Store(tmp_path).budget() == {
+        "amount_usd": "30.00",
+        "start_day": 5,
+        "timezone": "America/New_York",
+    }
+
+
+def test_a_damaged_stored_budget_stops_the_report_with_a_message(tmp_path):
+    Store(tmp_path).set_budget({"amount_usd": "banana", "start_day": 1})
+    code, _, err = run(["report"], tmp_path)
+    assert code == 1
+    assert "stored budget is damaged" in err and "budget set AMOUNT" in err
