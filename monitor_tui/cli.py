@@ -120,7 +120,7 @@ def make_source(settings: Settings, clock: Clock) -> Source:
         )
     from monitor_tui.sources.openai_api import OpenAISource
 
-    return OpenAISource(settings.admin_key or "", settings.base_url)
+    return OpenAISource(settings.admin_key or "", settings.base_url, timeout=20)
 
 
 def _sync(settings: Settings, store: Store, clock: Clock) -> SyncResult:
@@ -234,14 +234,17 @@ def _run_command(
         return _budget(args, settings, Store(settings.data_dir), out)
 
     _print_demo_note(settings, err)
+    code = EXIT_OK
     if args.command in (None, "sync"):
         result = _sync(settings, store, clock)
         if args.command == "sync" and args.json:
             print(json.dumps(_sync_json(result), indent=2), file=out)
         else:
             print(format_sync(result), file=out if result.ok else err)
-        if not result.ok or args.command == "sync":
-            return EXIT_OK if result.ok else EXIT_PROBLEM
+        code = EXIT_OK if result.ok else EXIT_PROBLEM
+        if args.command == "sync":
+            return code
+        # After a failed sync the report still shows the last good data.
         print(file=out)
 
     report = _report(settings, store, clock)
@@ -249,7 +252,7 @@ def _run_command(
         print(json.dumps(report.to_json(), indent=2), file=out)
     else:
         print(format_report(report), file=out)
-    return EXIT_OK
+    return code
 
 
 def _sync_json(result: SyncResult) -> dict[str, Any]:

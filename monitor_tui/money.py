@@ -19,4 +19,6 @@ def screen_money(amount: Decimal | None) -> str:
     if amount is None:
         return "—"
     places = Decimal("0.01") if abs(amount) >= 1 else Decimal("0.0001")
-    return f"${amount.quantize(places, rounding=ROUND_HALF_UP):,}"
+    shown = abs(amount).quantize(places, rounding=ROUND_HALF_UP)
+    sign = "-" if amount < 0 and shown else ""
+    return f"{sign}${shown:,}"

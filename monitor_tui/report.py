@@ -68,7 +68,9 @@ class Report:
         """The report as the documented JSON object (money as 6-place strings)."""
 
         def when(moment: datetime | None) -> str | None:
-            return None if moment is None else self.period.local(moment).isoformat()
+            if moment is None:
+                return None
+            return self.period.local(moment).replace(microsecond=0).isoformat()
 
         def rate(value: Decimal | None) -> float | None:
             return None if value is None else float(round(value, 1))

@@ -11,6 +11,12 @@ from monitor_tui.sync import SyncResult
 SOURCE_LABELS = {"openai": "LIVE", "demo": "DEMO"}
 
 
+def printable(text: str) -> str:
+    """``text`` with control and direction-changing characters replaced, so a
+    name from the API cannot rewrite the terminal."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
 def _when(report: Report, moment: datetime | None) -> str:
     if moment is None:
         return "never"
@@ -33,7 +39,8 @@ def format_report(report: Report) -> str:
     ]
     spend = screen_money(report.spend_usd)
     if report.spend_is_lower_bound:
-        spend += f"  at least: unpriced {', '.join(report.unpriced_models)}"
+        unpriced = ", ".join(printable(m) for m in report.unpriced_models)
+        spend += f"  at least: unpriced {unpriced}"
     lines.append(f"Spend (estimate)  {spend}")
     billed = screen_money(report.billed_usd) if report.billed_usd is not None else "—"
     lines.append(f"Billed (Costs)    {billed}")
@@ -74,7 +81,7 @@ def format_report(report: Report) -> str:
         for line in report.models:
             cost = screen_money(line.cost_usd) if line.priced else "unpriced"
             lines.append(
-                f"{line.model[:30]:<30} {line.input_tokens:>14,} "
+                f"{printable(line.model)[:30]:<30} {line.input_tokens:>14,} "
                 f"{line.cached_input_tokens:>14,} {line.output_tokens:>13,} "
                 f"{line.requests:>9,} {cost:>10}"
             )

@@ -199,7 +199,18 @@ class Store:
     def _writing(self) -> Iterator[None]:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         with self._lock:
+            self._remove_leftovers()
             yield
+
+    def _remove_leftovers(self) -> None:
+        """Delete temporary files of writes that were killed half-way.
+
+        Every write happens under the lock, so with the lock held no temporary
+        file can belong to a write still in progress.
+        """
+        for pattern in (".*.tmp", "*/.*.tmp"):
+            for leftover in self.data_dir.glob(pattern):
+                leftover.unlink(missing_ok=True)
 
     @staticmethod
     def _replace_in_file(

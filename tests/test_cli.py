@@ -265,3 +265,16 @@ def test_a_damaged_store_file_is_named_instead_of_a_traceback(tmp_path):
     code, _, err = run(["report"], env)
     assert code == 1
     assert str(damaged) in err and "damaged" in err
+
+
+def test_a_failed_sync_still_shows_the_last_good_report_and_exits_1(
+    api_server, tmp_path
+):
+    api_server.set_records(HAND_COMPUTED)
+    env = live_env(api_server, tmp_path)
+    assert run([], env)[0] == 0
+    api_server.add_fault(status=500, retry_after=None, count=1000)
+    code, out, err = run([], env)
+    assert code == 1
+    assert "sync FAILED" in err
+    assert "$3.41" in out and "data partial" in out

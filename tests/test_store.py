@@ -268,3 +268,11 @@ def test_an_empty_read_of_a_long_window_creates_no_files(store):
         "openai", "completions", "1h", (year_ago, HOUR), [], now=NOW_EPOCH
     )
     assert not (store.data_dir / "hourly").exists()
+
+
+def test_a_write_killed_half_way_leaves_no_temporary_file_for_long(store):
+    leftover = store.data_dir / "hourly" / ".2026-12-04.json.999.tmp"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text('{"usage": {"1": ')
+    store.set_watermark("openai", "completions", "1h", 1, 2)
+    assert not leftover.exists()

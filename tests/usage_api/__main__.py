@@ -40,7 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     else:
         records = small_org(now)
     server = UsageApiServer(records, admin_key=args.admin_key, port=args.port)
-    server.start()
+    try:
+        server.start()
+    except OSError as exc:
+        print(
+            f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}; "
+            "pick another --port",
+            file=sys.stderr,
+        )
+        return 2
     print(f"Fake OpenAI Usage API ({args.scenario}, {len(records)} records)")
     print(f"  base URL: {server.base_url}")
     print("Point the monitor at it with:")
