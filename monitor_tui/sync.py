@@ -13,9 +13,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from monitor_tui.sources import Source, SyncError
+
+if TYPE_CHECKING:
+    from monitor_tui.pricing import Pricer
 from monitor_tui.store import MINUTE_RETENTION_SECONDS, Store
 from monitor_tui.usage import (
     COST_DIMENSIONS,
@@ -139,7 +142,7 @@ class Syncer:
         *,
         history_days: int = 90,
         clock: Callable[[], int] | None = None,
-        pricer: Any = None,
+        pricer: Pricer | None = None,
     ) -> None:
         self.store = store
         self.source = source
@@ -148,7 +151,7 @@ class Syncer:
         self._pricer = pricer
 
     @property
-    def pricer(self) -> Any:
+    def pricer(self) -> Pricer:
         """The pricer, built on first use so the price data loads only when needed."""
         if self._pricer is None:
             from monitor_tui.pricing import Pricer

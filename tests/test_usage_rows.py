@@ -12,6 +12,7 @@ from monitor_tui.usage import (
     COMPLETIONS,
     EMBEDDINGS,
     align,
+    check_coverage,
     parse_amount,
     parse_cost_buckets,
     parse_usage_buckets,
@@ -165,3 +166,21 @@ def test_parser_counts_what_it_keeps_and_never_crashes_on_nulls(results):
     assert sum(r["input_tokens"] for r in rows) == sum(
         r["input_tokens"] or 0 for r in kept
     )
+
+
+def test_a_window_must_be_covered_by_its_buckets_exactly_once():
+    check_coverage([0, 3600, 7200], 0, 7500, "1h")
+    with pytest.raises(ValueError, match="expected 3"):
+        check_coverage([0, 7200], 0, 7500, "1h")
+    with pytest.raises(ValueError):
+        check_coverage([0, 0, 3600, 7200], 0, 7500, "1h")
+
+
+def test_the_newest_buckets_may_be_missing_when_the_apis_clock_is_behind():
+    # At 02:01:30 the server's clock may still say 01:59:50: the 02:00 and 02:01
+    # minute buckets are new enough to be missing; 01:59 is not.
+    start, end = 0, 2 * 3600 + 90
+    every = list(range(start, end, 60))
+    check_coverage(every[:-2], start, end, "1m")
+    with pytest.raises(ValueError):
+        check_coverage(every[:-4], start, end, "1m")

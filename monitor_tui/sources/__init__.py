@@ -39,3 +39,7 @@ class Source(Protocol):
     ) -> Iterator[Page]:
         """Yield every page of daily costs for [start, end)."""
         ...
+
+    def close(self) -> None:
+        """Release what the source holds, such as connections."""
+        ...
