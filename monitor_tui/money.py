@@ -15,7 +15,7 @@ def json_money(amount: Decimal | None) -> str | None:
 
 
 def screen_money(amount: Decimal | None) -> str:
-    """Return ``amount`` for a person: ``$12.84``, ``$0.0042``, or ``—`` if unknown."""
+    """Return ``amount`` for a person: ``$12.84``, ``$0.0042``, ``—`` if unknown."""
     if amount is None:
         return "—"
     places = Decimal("0.01") if abs(amount) >= 1 else Decimal("0.0001")
