@@ -165,8 +165,8 @@ def _stored_budget(settings: Settings) -> Budget | None:
 def _print_demo_note(settings: Settings, err: TextIO) -> None:
     if settings.use_demo and not settings.demo:
         print(
-            "DEMO data: no admin key is configured. Set OPENAI_ADMIN_KEY (or admin_key "
-            "in the config file) to read your organization.",
+            "DEMO data: no admin key is configured. To read your organization, set\n"
+            "OPENAI_ADMIN_KEY (or admin_key in the config file).",
             file=err,
         )
 

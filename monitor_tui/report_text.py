@@ -23,67 +23,100 @@ def _when(report: Report, moment: datetime | None) -> str:
     return report.period.local(moment).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def _day(report: Report, moment: datetime) -> str:
+    return report.period.local(moment).strftime("%Y-%m-%d")
+
+
 def _left(report: Report) -> str:
     left = time_left(report.period, report.now)
     days, rest = divmod(int(left.total_seconds()), 86400)
     return f"{days}d {rest // 3600}h"
 
 
+def _name(text: str, width: int) -> str:
+    text = printable(text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# Columns of the model table; with single spaces between them a row is 80 wide.
+MODEL_COLUMNS = (
+    ("Model", 22),
+    ("Input", 12),
+    ("Cached", 12),
+    ("Output", 11),
+    ("Requests", 8),
+    ("Cost", 10),
+)
+
+
 def format_report(report: Report) -> str:
-    """Render the report as the plain table ``monitor-tui report`` prints."""
+    """Render the report as the plain table ``monitor-tui report`` prints.
+
+    Every line fits an 80-column terminal, unless a figure is enormous.
+    """
     label = SOURCE_LABELS.get(report.source, report.source.upper())
     lines = [
-        f"{label} · period {_when(report, report.period.start)} → "
-        f"{_when(report, report.period.end)} ({report.period.zone.key}), "
+        f"{label}  period {_day(report, report.period.start)} → "
+        f"{_day(report, report.period.end)} ({report.period.zone.key}), "
         f"{_left(report)} left",
     ]
-    spend = screen_money(report.spend_usd)
+    billed = screen_money(report.billed_usd)
+    lines.append(
+        f"Spend      {screen_money(report.spend_usd)} estimated · {billed} billed"
+    )
     if report.spend_is_lower_bound:
         unpriced = ", ".join(printable(m) for m in report.unpriced_models)
-        spend += f"  at least: unpriced {unpriced}"
-    lines.append(f"Spend (estimate)  {spend}")
-    billed = screen_money(report.billed_usd) if report.billed_usd is not None else "—"
-    lines.append(f"Billed (Costs)    {billed}")
+        lines.append(f"           at least: no price for {unpriced}")
     if report.budget_usd is not None and report.budget_usd > 0:
         share = report.spend_usd / report.budget_usd * 100
-        lines.append(
-            f"Budget            {screen_money(report.budget_usd)}, {share:.1f}% used"
-        )
+        lines.append(f"Budget     {screen_money(report.budget_usd)}, {share:.1f}% used")
     else:
-        lines.append("Budget            no budget set")
+        lines.append("Budget     no budget set")
     lines.append(
-        f"Forecast          {screen_money(report.forecast_usd)} at period end, "
+        f"Forecast   {screen_money(report.forecast_usd)} at period end · "
         f"{screen_money(report.forecast_recent_usd)} at the last 24 h's rate"
     )
     if report.budget_crossing_at is not None:
-        lines.append(f"Budget crossed    {_when(report, report.budget_crossing_at)}")
+        lines.append(
+            f"           budget crossed {_when(report, report.budget_crossing_at)}"
+        )
     if report.burn_rate_tokens_per_min is None:
-        lines.append("Burn rate         —")
+        lines.append("Burn rate  —")
     else:
         lines.append(
-            f"Burn rate         {report.burn_rate_tokens_per_min:,.0f} tokens/min, "
+            f"Burn rate  {report.burn_rate_tokens_per_min:,.0f} tokens/min · "
             f"{screen_money(report.burn_rate_usd_per_hour)}/hour"
         )
     lines.append(
-        f"Tokens            {report.input_tokens:,} in ({report.cached_input_tokens:,} "
-        f"cached), {report.output_tokens:,} out, {report.requests:,} requests"
+        f"Tokens     {report.input_tokens:,} in ({report.cached_input_tokens:,} "
+        f"cached) · {report.output_tokens:,} out"
     )
+    lines.append(f"Requests   {report.requests:,}")
     lines.append(
-        f"Last good sync    {_when(report, report.last_sync_at)}; "
-        f"data {report.data_state}"
+        f"Synced     {_when(report, report.last_sync_at)} · data {report.data_state}"
     )
     if report.models:
         lines.append("")
         lines.append(
-            f"{'Model':<30} {'Input':>14} {'Cached':>14} {'Output':>13} "
-            f"{'Requests':>9} {'Cost':>10}"
+            " ".join(
+                f"{title:<{width}}" if title == "Model" else f"{title:>{width}}"
+                for title, width in MODEL_COLUMNS
+            )
         )
         for line in report.models:
-            cost = screen_money(line.cost_usd) if line.priced else "unpriced"
+            cells = (
+                _name(line.model, 22),
+                f"{line.input_tokens:,}",
+                f"{line.cached_input_tokens:,}",
+                f"{line.output_tokens:,}",
+                f"{line.requests:,}",
+                screen_money(line.cost_usd) if line.priced else "no price",
+            )
             lines.append(
-                f"{printable(line.model)[:30]:<30} {line.input_tokens:>14,} "
-                f"{line.cached_input_tokens:>14,} {line.output_tokens:>13,} "
-                f"{line.requests:>9,} {cost:>10}"
+                " ".join(
+                    f"{cell:<{width}}" if title == "Model" else f"{cell:>{width}}"
+                    for cell, (title, width) in zip(cells, MODEL_COLUMNS, strict=True)
+                )
             )
     return "\n".join(lines)
 

@@ -278,3 +278,11 @@ def test_a_failed_sync_still_shows_the_last_good_report_and_exits_1(
     assert code == 1
     assert "sync FAILED" in err
     assert "$3.41" in out and "data partial" in out
+
+
+def test_the_report_fits_an_80_column_terminal(tmp_path):
+    env = {"MONITOR_TUI_DATA_DIR": str(tmp_path), "MONITOR_TUI_TIMEZONE": "UTC"}
+    code, out, err = run([], env)
+    assert code == 0
+    for line in (out + err).splitlines():
+        assert len(line) <= 80, line
