@@ -17,6 +17,10 @@ from monitor_tui.period import BillingPeriod
 from monitor_tui.store import Store
 from monitor_tui.usage import USAGE_ENDPOINTS, UsageRow, align, total_tokens
 
+BURN_RATE_SLACK_SECONDS = 180
+"""A burn rate is shown only if minute buckets were read this recently: a sync
+every minute keeps it; hours offline make it unknown rather than zero."""
+
 REVISABLE_HOURS = 2
 """The API may still revise the current and the previous hour."""
 
@@ -171,10 +175,13 @@ def _burn_rate(
     store: Store, origin: str, now: int
 ) -> tuple[Decimal | None, Decimal | None]:
     """Tokens per minute and dollars per hour over the 60 minutes before the
-    current minute; None before any minute bucket has been read."""
-    if not any(store.watermark(origin, name, "1m") for name in USAGE_ENDPOINTS):
-        return None, None
+    current minute; None when those minutes have not been read (no minute data
+    yet, or the last sync is older than the window)."""
     minute = align(now, "1m")
+    marks = [store.watermark(origin, name, "1m") for name in USAGE_ENDPOINTS]
+    read_until = [mark["synced_until"] for mark in marks if mark]
+    if not read_until or min(read_until) < minute - BURN_RATE_SLACK_SECONDS:
+        return None, None
     rows = store.usage_rows(origin, "1m", minute - 3600, minute)
     tokens = sum(total_tokens(r) for r in rows)
     return max(Decimal(tokens) / 60, Decimal(0)), max(_cost(rows), Decimal(0))

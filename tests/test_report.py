@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -233,3 +233,11 @@ def test_a_past_period_with_usage_is_complete(store):
         start + 7200,
     )
     assert build_report(store, "openai", november, NOW).data_state == "complete"
+
+
+def test_burn_rate_is_unknown_when_the_last_minute_read_is_old(store):
+    synced(store)
+    later = NOW + timedelta(hours=2)
+    result = build_report(store, "openai", PERIOD, later)
+    assert result.burn_rate_tokens_per_min is None
+    assert result.to_json()["burn_rate_usd_per_hour"] is None
