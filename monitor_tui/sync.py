@@ -4,7 +4,8 @@ The windows follow the contracts: hourly completions and embeddings for the
 history length, minute buckets for the last three hours, daily costs for the
 history length. A sync starts where the last one ended, reaching back over the
 trailing window the API may still revise (the last 20 minutes of minute buckets,
-the current and previous hour, the current and previous UTC day of costs).
+the current and previous hour, the current and previous UTC day of costs) as it
+was at the end of the last sync, so nothing revisable then is left unread.
 """
 
 from __future__ import annotations
@@ -125,7 +126,10 @@ def plan_windows(
         if mark is None or mark["synced_from"] > history[width]:
             start = history[width]
         else:
-            resume = align(min(mark["synced_until"], reread[width]), width)
+            # Buckets the API could still revise when the last sync read them are
+            # read again, however long ago that was.
+            revisable_then = _reread_from(mark["synced_until"])[width]
+            resume = align(min(revisable_then, reread[width]), width)
             start = max(history[width], resume)
         if start < now:
             windows.append(Window(endpoint, width, start, now, history[width]))

@@ -115,9 +115,10 @@ def test_a_second_sync_rereads_only_the_window_the_api_may_revise(store, api_ser
         )
         for path, params, _ in api_server.requests
     }
-    minute = later - later % 60
+    # The minutes the API could revise when the first sync ended are read again.
+    first_minute = NOW_EPOCH - NOW_EPOCH % 60
     assert starts[("completions", "1h")] == HOUR - 3600
-    assert starts[("completions", "1m")] == minute - 20 * 60
+    assert starts[("completions", "1m")] == first_minute - 20 * 60
     assert starts[("embeddings", "1h")] == HOUR - 3600
     assert starts[("costs", "1d")] == DAY - 86400
     assert len(api_server.requests) == 5
@@ -297,3 +298,44 @@ def test_a_malformed_page_fails_the_sync_and_keeps_the_window_for_next_time(
     again = syncer(store, api_server).sync()
     assert again.ok, again.error
     assert report(store).input_tokens == 1_000
+
+
+def test_what_was_still_revisable_at_the_last_sync_is_read_again(store, api_server):
+    # A cron sync once a day at 00:05 UTC: on Dec 3 it reads Dec 2 as "the
+    # previous day"; the API then completes Dec 2. The Dec 4 sync must read
+    # Dec 2 again, although it is no longer the previous day.
+    dec_2, dec_3, dec_4 = DAY - 2 * 86400, DAY - 86400, DAY
+    api_server.set_records(
+        [
+            {
+                "endpoint": "costs",
+                "time": dec_2 + 100,
+                "amount": "10",
+                "project_id": "proj_a",
+                "line_item": "gpt-4o, input",
+            },
+        ]
+    )
+    first = dec_3 + 300
+    api_server.now = first
+    assert syncer(store, api_server, clock=lambda: first).sync().ok
+
+    api_server.add_records(
+        [
+            {
+                "endpoint": "costs",
+                "time": dec_2 + 200,
+                "amount": "90",
+                "project_id": "proj_a",
+                "line_item": "gpt-4o, output",
+            },
+            completion(dec_3 - 60, input_tokens=1_000_000),
+        ]
+    )
+    second = dec_4 + 300
+    api_server.now = second
+    assert syncer(store, api_server, clock=lambda: second).sync().ok
+
+    assert sum(Decimal(r["amount"]) for r in store.cost_rows("openai", 0, dec_4)) == 100
+    hourly = store.usage_rows("openai", "1h", dec_3 - 3600, dec_3)
+    assert [r["input_tokens"] for r in hourly] == [1_000_000]
