@@ -187,6 +187,20 @@ def _burn_rate(
     return max(Decimal(tokens) / 60, Decimal(0)), max(_cost(rows), Decimal(0))
 
 
+def _recent_rate(store: Store, origin: str, now: int) -> Decimal:
+    """Dollars per second over the last 24 hours that have been read.
+
+    The 24 hours end at the last hourly read, not at ``now``: hours not read yet
+    would otherwise count as hours without spend. Hourly buckets make them 23
+    whole hours and the current one as far as it has gone.
+    """
+    marks = [store.watermark(origin, name, "1h") for name in USAGE_ENDPOINTS]
+    read_until = min([now] + [mark["synced_until"] for mark in marks if mark])
+    since = align(read_until, "1h") - 23 * 3600
+    rows = period_usage_rows(store, origin, since, read_until)
+    return _cost(rows) / (read_until - since)
+
+
 def _data_state(
     store: Store, origin: str, rows: list[UsageRow], period_end: int, now: int
 ) -> str:
@@ -223,9 +237,7 @@ def build_report(
     elapsed = max(min(at, end) - start, 0)
     length = end - start
     forecast = spend * length / elapsed if elapsed else spend
-    last_day = period_usage_rows(store, origin, at - 86400, at)
-    recent_rate = _cost(last_day) / 86400
-    forecast_recent = spend + recent_rate * max(end - at, 0)
+    forecast_recent = spend + _recent_rate(store, origin, at) * max(end - at, 0)
 
     crossing: datetime | None = None
     if budget_usd is not None:

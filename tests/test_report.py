@@ -193,18 +193,39 @@ def test_budget_already_spent_is_crossed_now_and_none_when_it_holds(store):
 
 
 def test_recent_forecast_adds_the_last_24_hours_rate_over_the_time_left(store):
+    # Steady spend of $1 an hour: 23 whole hours and the 30m20s of the current
+    # one, read by hourly buckets, give exactly $1/hour, whatever the minute.
     synced(store)
-    yesterday = HOUR - 20 * 3600
-    put(
-        store,
-        "1h",
-        [usage_row(yesterday, input_tokens=1, cost_usd="24")],
-        yesterday,
-        HOUR + 3600,
-    )
+    rows = [
+        usage_row(HOUR - h * 3600, input_tokens=1, cost_usd="1") for h in range(1, 24)
+    ]
+    rows.append(usage_row(HOUR, input_tokens=1, cost_usd=str(Decimal(1820) / 3600)))
+    put(store, "1h", rows, HOUR - 23 * 3600, HOUR + 3600)
     left = int(PERIOD.end.timestamp()) - NOW_EPOCH
     result = report(store)
-    assert result.forecast_recent_usd == Decimal(24) + Decimal(24) / 86400 * left
+    expected = result.spend_usd + Decimal(left) / 3600
+    # 1820/3600 of a dollar has no finite decimal form: equal to 1e-12.
+    assert abs(result.forecast_recent_usd - expected) < Decimal("1e-12")
+
+
+def test_recent_rate_is_taken_from_the_hours_that_were_read(store):
+    # The last sync was two days ago: the 24 hours before it set the rate,
+    # rather than two days of unread hours counting as no spend.
+    two_days_ago = NOW_EPOCH - 2 * 86400
+    for endpoint in ("completions", "embeddings"):
+        store.set_watermark(
+            "openai", endpoint, "1h", PERIOD_START - 86400, two_days_ago
+        )
+    store.record_sync("openai", {"ok": True, "last_ok_at": two_days_ago})
+    then = two_days_ago - two_days_ago % 3600
+    rows = [
+        usage_row(then - h * 3600, input_tokens=1, cost_usd="2") for h in range(1, 24)
+    ]
+    put(store, "1h", rows, then - 23 * 3600, then)
+    left = int(PERIOD.end.timestamp()) - NOW_EPOCH
+    spent_in_read_window = Decimal(46)
+    rate = spent_in_read_window / (two_days_ago - (then - 23 * 3600))
+    assert report(store).forecast_recent_usd == Decimal(46) + rate * left
 
 
 def test_json_times_carry_the_period_zones_offset(store):
