@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from tinydb import Query, TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
 
-from monitor_tui.usage import CostRow, UsageRow
+from monitor_tui.usage import COUNT_FIELDS, CostRow, UsageRow
 
 SCHEMA_VERSION = 1
 """Layout version written to the state file, for later upgrades."""
@@ -38,6 +39,49 @@ LOCK_TIMEOUT_SECONDS = 30.0
 
 class StoreError(Exception):
     """A store file cannot be read or written; the message names it."""
+
+
+def damaged(path: Path, reason: str) -> StoreError:
+    """The error for a store file that cannot be used, saying what to do."""
+    advice = "move it away and run `monitor-tui sync` to read its data again"
+    if path.name == "state.json":
+        advice += "; the budget kept in it must then be set again"
+    return StoreError(f"the store file {path} is damaged ({reason}); {advice}")
+
+
+def _is_amount(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return Decimal(value).is_finite()
+    except InvalidOperation:
+        return False
+
+
+def _usage_row_problem(doc: dict[str, Any]) -> str | None:
+    """Why a stored usage row cannot be used, or None when it can."""
+    if type(doc.get("start")) is not int or not isinstance(doc.get("origin"), str):
+        return "a row without its bucket start or origin"
+    if not isinstance(doc.get("endpoint"), str):
+        return "a row without its endpoint"
+    if not isinstance(doc.get("model"), str | None):
+        return "a row whose model is not a name"
+    for name in COUNT_FIELDS:
+        if type(doc.get(name)) is not int:
+            return f"a row whose {name} is not a count"
+    cost = doc.get("cost_usd")
+    if cost is not None and not _is_amount(cost):
+        return "a row whose cost is not an amount"
+    return None
+
+
+def _cost_row_problem(doc: dict[str, Any]) -> str | None:
+    """Why a stored cost row cannot be used, or None when it can."""
+    if type(doc.get("start")) is not int or not isinstance(doc.get("origin"), str):
+        return "a row without its day or origin"
+    if not _is_amount(doc.get("amount")) or not isinstance(doc.get("currency"), str):
+        return "a row whose amount is not an amount"
+    return None
 
 
 class OrjsonStorage(Storage):
@@ -60,12 +104,15 @@ class OrjsonStorage(Storage):
         except orjson.JSONDecodeError as exc:
             # TODO: move a damaged file aside and read its span again from the API
             # instead of stopping; until then the user is told which file it is.
-            raise StoreError(
-                f"the store file {self.path} is damaged ({exc}); move it away and "
-                "run `monitor-tui sync` to read its data again"
-            ) from None
-        if data is not None and not isinstance(data, dict):
-            raise StoreError(f"the store file {self.path} is not a TinyDB document")
+            raise damaged(self.path, str(exc)) from None
+        if data is None:
+            return None
+        if not isinstance(data, dict) or not all(
+            isinstance(table, dict)
+            and all(isinstance(doc, dict) for doc in table.values())
+            for table in data.values()
+        ):
+            raise damaged(self.path, "not tables of documents")
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
@@ -227,18 +274,32 @@ class Store:
             table.remove(in_window)
             if rows:
                 table.insert_multiple(rows)
+        except (KeyError, TypeError) as exc:
+            # A stored row without the fields every row has: the file, not the
+            # API, is at fault.
+            raise damaged(path, f"a row without {exc}") from None
         finally:
             db.close()
 
     @staticmethod
-    def _read_file(path: Path, table_name: str) -> list[dict[str, Any]]:
+    def _read_file(
+        path: Path,
+        table_name: str,
+        problem: Callable[[dict[str, Any]], str | None] | None = None,
+    ) -> list[dict[str, Any]]:
         if not path.exists():
             return []
         db = TinyDB(path, storage=OrjsonStorage)
         try:
-            return db.table(table_name).all()
+            docs = db.table(table_name).all()
         finally:
             db.close()
+        if problem is not None:
+            for doc in docs:
+                reason = problem(doc)
+                if reason:
+                    raise damaged(path, reason)
+        return docs
 
     # Usage rows
 
@@ -293,7 +354,7 @@ class Store:
         for path, lo, hi in self._usage_files(width, start, end, existing=True):
             found.extend(
                 doc
-                for doc in self._read_file(path, "usage")
+                for doc in self._read_file(path, "usage", _usage_row_problem)
                 if lo <= doc["start"] < hi and doc["origin"] == origin
             )
         return found
@@ -324,7 +385,7 @@ class Store:
         for path, lo, hi in self._cost_files(start, end, existing=True):
             found.extend(
                 doc
-                for doc in self._read_file(path, "costs")
+                for doc in self._read_file(path, "costs", _cost_row_problem)
                 if lo <= doc["start"] < hi and doc["origin"] == origin
             )
         return found
@@ -361,7 +422,12 @@ class Store:
         key = {"origin": origin, "endpoint": endpoint, "width": width}
         for doc in self._read_state("watermarks"):
             if all(doc.get(k) == v for k, v in key.items()):
-                return dict(doc)
+                if type(doc.get("synced_from")) is int and (
+                    type(doc.get("synced_until")) is int
+                ):
+                    return dict(doc)
+                # Unreadable: as if never read, so the next sync reads it again.
+                return None
         return None
 
     def set_watermark(
@@ -384,7 +450,10 @@ class Store:
         """Return the record of the last sync of ``origin``, or None."""
         for doc in self._read_state("syncs"):
             if doc.get("origin") == origin:
-                return dict(doc)
+                record = dict(doc)
+                if type(record.get("last_ok_at")) is not int:
+                    record["last_ok_at"] = None
+                return record
         return None
 
     def record_sync(self, origin: str, record: dict[str, Any]) -> None:

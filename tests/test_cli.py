@@ -13,6 +13,7 @@ import time
 import pytest
 
 from monitor_tui.cli import main
+from monitor_tui.store import Store
 from tests.conftest import ADMIN_KEY, NOW, NOW_EPOCH
 
 HOUR = NOW_EPOCH - NOW_EPOCH % 3600
@@ -286,3 +287,52 @@ def test_the_report_fits_an_80_column_terminal(tmp_path):
     assert code == 0
     for line in (out + err).splitlines():
         assert len(line) <= 80, line
+
+
+@pytest.mark.parametrize(
+    ("relative", "content"),
+    [
+        ("state.json", '{"budget": []}'),
+        ("state.json", "[1, 2]"),
+        ("hourly/2026-12-04.json", '{"usage": {"1": {}}}'),
+        (
+            "hourly/2026-12-04.json",
+            '{"usage": {"1": {"start": 1, "origin": "demo",'
+            ' "endpoint": "completions", "input_tokens": "x"}}}',
+        ),
+        (
+            "costs/2026-12.json",
+            '{"costs": {"1": {"start": 1, "origin": "demo",'
+            ' "amount": null, "currency": "usd"}}}',
+        ),
+    ],
+)
+def test_a_store_file_of_the_wrong_shape_is_named_by_report_and_sync(
+    tmp_path, relative, content
+):
+    env = {"MONITOR_TUI_DATA_DIR": str(tmp_path), "MONITOR_TUI_TIMEZONE": "UTC"}
+    assert run(["sync"], env)[0] == 0
+    damaged = tmp_path / "demo" / relative
+    damaged.write_text(content)
+    code, _, err = run(["report"], env)
+    assert code == 1
+    assert str(damaged) in err and "damaged" in err, err
+    # A sync either leaves rows it does not read alone, or names the file; it
+    # never blames the API for the store's fault.
+    code, _, err = run(["sync"], env)
+    assert code == 0 or (code == 1 and str(damaged) in err), err
+    assert "API" not in err
+
+
+def test_a_watermark_that_cannot_be_read_is_read_again_from_the_api(tmp_path):
+    env = {"MONITOR_TUI_DATA_DIR": str(tmp_path), "MONITOR_TUI_TIMEZONE": "UTC"}
+    assert run(["sync"], env)[0] == 0
+    store = Store(tmp_path / "demo")
+    store.set_watermark("demo", "completions", "1h", "soon", None)
+    code, out, _ = run(["sync", "--json"], env)
+    assert code == 0
+    windows = json.loads(out)["windows"]
+    hourly = next(
+        w for w in windows if w["endpoint"] == "completions" and w["width"] == "1h"
+    )
+    assert hourly["buckets"] > 2000  # the whole history again
