@@ -33,26 +33,43 @@ def _left(report: Report) -> str:
     return f"{days}d {rest // 3600}h"
 
 
-def _name(text: str, width: int) -> str:
+def short_name(text: str, width: int) -> str:
+    """Shorten a name in the middle, keeping both ends: fine-tuned models of one
+    base differ only at the end."""
     text = printable(text)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if len(text) <= width:
+        return text
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + text[-tail:]
+
+
+def compact_count(count: int) -> str:
+    """A count in at most 7 characters: exact below a million, then 253.33M."""
+    if count < 1_000_000:
+        return f"{count:,}"
+    for limit, suffix in ((10**9, "M"), (10**12, "B"), (10**15, "T")):
+        if count < limit:
+            return f"{count / (limit // 1000):.2f}{suffix}"
+    return f"{count:.2e}"
 
 
 # Columns of the model table; with single spaces between them a row is 80 wide.
+# Counts are compact here (the JSON report has them exact).
 MODEL_COLUMNS = (
-    ("Model", 22),
-    ("Input", 12),
-    ("Cached", 12),
-    ("Output", 11),
+    ("Model", 28),
+    ("Input", 8),
+    ("Cached", 8),
+    ("Output", 8),
     ("Requests", 8),
-    ("Cost", 10),
+    ("Cost", 15),
 )
 
 
 def format_report(report: Report) -> str:
     """Render the report as the plain table ``monitor-tui report`` prints.
 
-    Every line fits an 80-column terminal, unless a figure is enormous.
+    Every line fits an 80-column terminal, unless one model costs more than
+    $1 trillion.
     """
     label = SOURCE_LABELS.get(report.source, report.source.upper())
     lines = [
@@ -73,8 +90,12 @@ def format_report(report: Report) -> str:
     else:
         lines.append("Budget     no budget set")
     lines.append(
-        f"Forecast   {screen_money(report.forecast_usd)} at period end · "
-        f"{screen_money(report.forecast_recent_usd)} at the last 24 h's rate"
+        f"Forecast   {screen_money(report.forecast_usd)} at period end, at the "
+        "average so far"
+    )
+    lines.append(
+        f"           {screen_money(report.forecast_recent_usd)} at the last 24 "
+        "hours' rate"
     )
     if report.budget_crossing_at is not None:
         lines.append(
@@ -105,11 +126,11 @@ def format_report(report: Report) -> str:
         )
         for line in report.models:
             cells = (
-                _name(line.model, 22),
-                f"{line.input_tokens:,}",
-                f"{line.cached_input_tokens:,}",
-                f"{line.output_tokens:,}",
-                f"{line.requests:,}",
+                short_name(line.model, 28),
+                compact_count(line.input_tokens),
+                compact_count(line.cached_input_tokens),
+                compact_count(line.output_tokens),
+                compact_count(line.requests),
                 screen_money(line.cost_usd) if line.priced else "no price",
             )
             lines.append(
