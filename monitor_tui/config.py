@@ -177,6 +177,8 @@ def load_settings(
     env_data_dir = env.get("MONITOR_TUI_DATA_DIR")
     if data_dir is not None and not str(data_dir).strip():
         raise ConfigError("--data-dir is empty; give a directory")
+    if timezone is not None and not timezone.strip():
+        raise ConfigError("--timezone is empty; give an IANA name such as UTC")
     settings = Settings(
         admin_key=_clean_key(env.get("OPENAI_ADMIN_KEY") or file.get("admin_key")),
         base_url=env.get("OPENAI_BASE_URL") or None,

@@ -110,3 +110,8 @@ def test_a_key_that_cannot_be_a_key_is_refused_without_echoing_it(tmp_path, key)
 def test_an_empty_data_dir_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="data-dir is empty"):
         load_settings(env={}, config_path=write(tmp_path / "c.toml", ""), data_dir="")
+
+
+def test_an_empty_timezone_flag_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="--timezone is empty"):
+        load_settings(env={}, config_path=write(tmp_path / "c.toml", ""), timezone="")
