@@ -339,3 +339,14 @@ def test_what_was_still_revisable_at_the_last_sync_is_read_again(store, api_serv
     assert sum(Decimal(r["amount"]) for r in store.cost_rows("openai", 0, dec_4)) == 100
     hourly = store.usage_rows("openai", "1h", dec_3 - 3600, dec_3)
     assert [r["input_tokens"] for r in hourly] == [1_000_000]
+
+
+def test_a_reply_slower_than_the_timeout_fails_the_sync_with_a_message(
+    store, api_server
+):
+    api_server.add_fault(status=None, delay=1.5, count=1)
+    source = OpenAISource(ADMIN_KEY, api_server.base_url, max_retries=0, timeout=0.3)
+    result = Syncer(store, source, history_days=35, clock=lambda: NOW_EPOCH).sync()
+    assert not result.ok
+    assert "timed out" in result.error
+    assert store.watermark("openai", "completions", "1h") is None
