@@ -3,8 +3,10 @@ the price data."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 CORE = [
     "monitor_tui.usage",
@@ -40,3 +42,23 @@ def test_importing_the_core_leaves_the_sdk_and_price_data_unloaded():
     loaded = loaded_after(CORE)
     assert "openai" not in loaded
     assert "genai_prices" not in loaded
+
+
+def test_no_core_module_imports_textual_even_inside_a_function():
+    # An import inside a function would not show in sys.modules above.
+    package = Path(__file__).resolve().parent.parent / "monitor_tui"
+    for name in CORE:
+        path = package.joinpath(*name.split(".")[1:])
+        source = (
+            path.with_suffix(".py")
+            if path.with_suffix(".py").exists()
+            else (path / "__init__.py")
+        )
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                roots = [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                roots = [(node.module or "").split(".")[0]]
+            else:
+                continue
+            assert "textual" not in roots, f"{name} imports textual"
