@@ -178,13 +178,18 @@ def _burn_rate(
     current minute; None when those minutes have not been read (no minute data
     yet, or the last sync is older than the window)."""
     minute = align(now, "1m")
-    marks = [store.watermark(origin, name, "1m") for name in USAGE_ENDPOINTS]
-    read_until = [mark["synced_until"] for mark in marks if mark]
+    read_until = _read_until(store, origin, "1m")
     if not read_until or min(read_until) < minute - BURN_RATE_SLACK_SECONDS:
         return None, None
     rows = store.usage_rows(origin, "1m", minute - 3600, minute)
     tokens = sum(total_tokens(r) for r in rows)
     return max(Decimal(tokens) / 60, Decimal(0)), max(_cost(rows), Decimal(0))
+
+
+def _read_until(store: Store, origin: str, width: str) -> list[int]:
+    """How far each usage endpoint has been read at ``width``, where it has."""
+    marks = [store.watermark(origin, name, width) for name in USAGE_ENDPOINTS]
+    return [mark["synced_until"] for mark in marks if mark]
 
 
 def _recent_rate(store: Store, origin: str, now: int) -> Decimal:
@@ -194,8 +199,7 @@ def _recent_rate(store: Store, origin: str, now: int) -> Decimal:
     would otherwise count as hours without spend. Hourly buckets make them 23
     whole hours and the current one as far as it has gone.
     """
-    marks = [store.watermark(origin, name, "1h") for name in USAGE_ENDPOINTS]
-    read_until = min([now] + [mark["synced_until"] for mark in marks if mark])
+    read_until = min([now, *_read_until(store, origin, "1h")])
     since = align(read_until, "1h") - 23 * 3600
     rows = period_usage_rows(store, origin, since, read_until)
     return _cost(rows) / (read_until - since)

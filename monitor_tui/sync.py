@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from monitor_tui.sources import Source, SyncError
+from monitor_tui.sources import Page, Source, SyncError
 
 if TYPE_CHECKING:
     from monitor_tui.pricing import Pricer
@@ -136,6 +136,26 @@ def plan_windows(
     return windows
 
 
+def _collect(
+    pages: Iterable[Page],
+    window: Window,
+    outcome: WindowResult,
+    parse: Callable[[list[dict[str, Any]]], Iterable[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """Parse every page of a window into rows, counting pages and buckets, and
+    refuse a window its buckets do not cover exactly once."""
+    rows: list[dict[str, Any]] = []
+    starts: list[int] = []
+    for page in pages:
+        buckets = page_buckets(page)
+        outcome.pages += 1
+        outcome.buckets += len(buckets)
+        starts.extend(bucket["start_time"] for bucket in buckets)
+        rows.extend(parse(buckets))
+    check_coverage(starts, window.start, window.end, window.width)
+    return rows
+
+
 class Syncer:
     """Runs syncs of one source into one store."""
 
@@ -227,45 +247,30 @@ class Syncer:
 
     def _read(self, window: Window, now: int, outcome: WindowResult) -> None:
         origin = self.source.origin
+        span = (window.start, window.end)
         if window.endpoint == COSTS:
-            pages = self.source.cost_pages(window.start, window.end, COST_DIMENSIONS)
+            pages = self.source.cost_pages(*span, COST_DIMENSIONS)
+            rows = _collect(
+                pages, window, outcome, lambda b: parse_cost_buckets(b, origin)
+            )
+            outcome.rows = self.store.replace_costs(origin, span, rows)
         else:
             endpoint = USAGE_ENDPOINTS[window.endpoint]
             group_by = (
                 endpoint.minute_group_by if window.width == "1m" else endpoint.group_by
             )
             pages = self.source.usage_pages(
-                window.endpoint, window.width, window.start, window.end, group_by
+                window.endpoint, window.width, *span, group_by
             )
-
-        rows: list[dict] = []
-        starts: list[int] = []
-        for page in pages:
-            buckets = page_buckets(page)
-            outcome.pages += 1
-            outcome.buckets += len(buckets)
-            starts.extend(bucket["start_time"] for bucket in buckets)
-            if window.endpoint == COSTS:
-                rows.extend(parse_cost_buckets(buckets, origin))
-            else:
-                rows.extend(
-                    parse_usage_buckets(buckets, endpoint, window.width, origin)
-                )
-        check_coverage(starts, window.start, window.end, window.width)
-
-        if window.endpoint == COSTS:
-            outcome.rows = self.store.replace_costs(
-                origin, (window.start, window.end), rows
+            rows = _collect(
+                pages,
+                window,
+                outcome,
+                lambda b: parse_usage_buckets(b, endpoint, window.width, origin),
             )
-        else:
             self.pricer.price_rows(rows)
             outcome.rows = self.store.replace_usage(
-                origin,
-                window.endpoint,
-                window.width,
-                (window.start, window.end),
-                rows,
-                now=now,
+                origin, window.endpoint, window.width, span, rows, now=now
             )
         mark = self.store.watermark(origin, window.endpoint, window.width)
         synced_from = (

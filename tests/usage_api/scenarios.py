@@ -292,6 +292,19 @@ def costs_from_usage(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return costs
 
 
+def _usage(
+    endpoint: str, when: int, model: str, project: str, key: str, user: str
+) -> dict[str, Any]:
+    return {
+        "endpoint": endpoint,
+        "time": when,
+        "model": model,
+        "project_id": project,
+        "api_key_id": key,
+        "user_id": user,
+    }
+
+
 def _completion(
     when: int,
     model: str,
@@ -302,31 +315,14 @@ def _completion(
     batch: bool = False,
     **counts: int,
 ) -> dict[str, Any]:
-    return {
-        "endpoint": "completions",
-        "time": when,
-        "model": model,
-        "project_id": project,
-        "api_key_id": key,
-        "user_id": user,
-        "batch": batch,
-        "service_tier": "default",
-        **counts,
-    }
+    record = _usage("completions", when, model, project, key, user)
+    return {**record, "batch": batch, "service_tier": "default", **counts}
 
 
 def _embedding(
     when: int, model: str, project: str, key: str, user: str, **counts: int
 ) -> dict[str, Any]:
-    return {
-        "endpoint": "embeddings",
-        "time": when,
-        "model": model,
-        "project_id": project,
-        "api_key_id": key,
-        "user_id": user,
-        **counts,
-    }
+    return {**_usage("embeddings", when, model, project, key, user), **counts}
 
 
 def _make_id(rng: random.Random, prefix: str, length: int) -> str:
