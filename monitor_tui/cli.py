@@ -25,12 +25,10 @@ from monitor_tui.budget import (
     parse_amount,
 )
 from monitor_tui.config import ConfigError, Settings, load_settings
-from monitor_tui.period import billing_period
 from monitor_tui.store import Store, StoreError
 
 if TYPE_CHECKING:
     from monitor_tui.report import Report
-    from monitor_tui.sources import Source
     from monitor_tui.sync import SyncResult
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
@@ -110,56 +108,29 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def make_source(settings: Settings, clock: Clock) -> Source:
-    """The source of the active origin: the API with a key, else the demo."""
-    if settings.use_demo:
-        from monitor_tui.sources.demo import DemoOrganization
+def _sync(settings: Settings, clock: Clock) -> SyncResult:
+    from monitor_tui.sync import open_syncer
 
-        return DemoOrganization(
-            zone=settings.zone, now=lambda: int(clock().timestamp())
-        )
-    from monitor_tui.sources.openai_api import OpenAISource
-
-    return OpenAISource(settings.admin_key or "", settings.base_url, timeout=20)
-
-
-def _sync(settings: Settings, store: Store, clock: Clock) -> SyncResult:
-    from monitor_tui.sync import Syncer
-
-    source = make_source(settings, clock)
+    syncer = open_syncer(settings, lambda: int(clock().timestamp()))
     try:
-        return Syncer(
-            store,
-            source,
-            history_days=settings.history_days,
-            clock=lambda: int(clock().timestamp()),
-        ).sync()
+        return syncer.sync()
     finally:
-        source.close()
+        syncer.close()
 
 
 def _report(settings: Settings, store: Store, clock: Clock) -> Report:
-    from monitor_tui.report import build_report
+    from monitor_tui.snapshot import current_report
 
-    now = clock()
-    budget = _stored_budget(settings)
-    if budget is None:
-        period = billing_period(now, 1, settings.zone)
-        return build_report(store, settings.origin, period, now, None)
-    return build_report(
-        store, settings.origin, budget.period(now), now, budget.amount_usd
+    return current_report(
+        store, settings.origin, _stored_budget(settings), settings.zone, clock()
     )
 
 
 def _stored_budget(settings: Settings) -> Budget | None:
+    from monitor_tui.snapshot import load_budget
+
     # The budget is the user's, kept in the main data dir even in demo mode.
-    record = Store(settings.data_dir).budget()
-    if record is None:
-        return None
-    try:
-        return Budget.from_record(record)
-    except BudgetError as exc:
-        raise StoreError(str(exc)) from None
+    return load_budget(Store(settings.data_dir))
 
 
 def _print_demo_note(settings: Settings, err: TextIO) -> None:
@@ -236,7 +207,7 @@ def _run_command(
     _print_demo_note(settings, err)
     code = EXIT_OK
     if args.command in (None, "sync"):
-        result = _sync(settings, store, clock)
+        result = _sync(settings, clock)
         if args.command == "sync" and args.json:
             print(json.dumps(_sync_json(result), indent=2), file=out)
         else:

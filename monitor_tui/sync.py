@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from monitor_tui.sources import Page, Source, SyncError
 
 if TYPE_CHECKING:
+    from monitor_tui.config import Settings
     from monitor_tui.pricing import Pricer
 from monitor_tui.store import MINUTE_RETENTION_SECONDS, Store
 from monitor_tui.usage import (
@@ -183,6 +184,10 @@ class Syncer:
             self._pricer = Pricer()
         return self._pricer
 
+    def close(self) -> None:
+        """Release the source's connections."""
+        self.source.close()
+
     def sync(self) -> SyncResult:
         """Read every planned window and store it; never raises for API trouble.
 
@@ -283,3 +288,23 @@ class Syncer:
             max(synced_from, window.history_start),
             now,
         )
+
+
+def open_syncer(settings: Settings, clock: Callable[[], int]) -> Syncer:
+    """A syncer of the active origin into its store: the API with an admin key,
+    else the demo. The SDK is imported only here, when a sync is first needed."""
+    source: Source
+    if settings.use_demo:
+        from monitor_tui.sources.demo import DemoOrganization
+
+        source = DemoOrganization(zone=settings.zone, now=clock)
+    else:
+        from monitor_tui.sources.openai_api import OpenAISource
+
+        source = OpenAISource(settings.admin_key or "", settings.base_url, timeout=20)
+    return Syncer(
+        Store(settings.store_dir),
+        source,
+        history_days=settings.history_days,
+        clock=clock,
+    )

@@ -1,0 +1,155 @@
+"""One immutable picture of the billing period, built from the store after each
+sync, that the app's views draw from and never compute themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from monitor_tui.budget import Budget, BudgetError
+from monitor_tui.period import billing_period
+from monitor_tui.report import ModelLine, Report, build_report
+from monitor_tui.store import Store, StoreError
+from monitor_tui.usage import align
+
+SPARK_HOURS = 24
+
+
+def load_budget(store: Store) -> Budget | None:
+    """The budget kept in ``store``, or None when none is set.
+
+    Raises:
+        StoreError: the stored budget is damaged; the message says how to fix it.
+    """
+    record = store.budget()
+    if record is None:
+        return None
+    try:
+        return Budget.from_record(record)
+    except BudgetError as exc:
+        raise StoreError(str(exc)) from None
+
+
+def current_report(
+    store: Store, origin: str, budget: Budget | None, zone: ZoneInfo, now: datetime
+) -> Report:
+    """The report of the billing period containing ``now``: the budget's period,
+    or the calendar month in ``zone`` when no budget is set."""
+    if budget is None:
+        return build_report(store, origin, billing_period(now, 1, zone), now, None)
+    return build_report(store, origin, budget.period(now), now, budget.amount_usd)
+
+
+@dataclass(frozen=True)
+class HourSpend:
+    """The estimated spend of one clock hour."""
+
+    start: datetime
+    spend_usd: Decimal
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """How fresh the data is: the last good sync and, if the last one failed, why."""
+
+    last_ok_at: datetime | None
+    last_attempt_at: datetime | None
+    error: str | None
+    """The reason the last finished sync failed; None when it succeeded."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the Live tab shows, as it stood at ``report.now``."""
+
+    report: Report
+    budget: Budget | None
+    hourly_spend: tuple[HourSpend, ...]
+    """Spend per hour over the last 24 hours, the current hour last."""
+    sync: SyncStatus
+    zone: ZoneInfo
+    """The display zone."""
+
+    @property
+    def now(self) -> datetime:
+        """The moment the snapshot describes."""
+        return self.report.now
+
+    @property
+    def busiest_model(self) -> ModelLine | None:
+        """The model with the highest spend in the period (most tokens if none
+        is priced)."""
+        lines = self.report.models
+        if not lines:
+            return None
+        return max(
+            lines,
+            key=lambda line: (
+                line.cost_usd or Decimal(0),
+                line.input_tokens + line.output_tokens,
+            ),
+        )
+
+    @property
+    def spend_share(self) -> Decimal | None:
+        """Spend as a percentage of the budget; None without a budget."""
+        if self.budget is None:
+            return None
+        return self.report.spend_usd / self.budget.amount_usd * 100
+
+    @property
+    def period_share(self) -> Decimal:
+        """How much of the billing period has passed, in percent."""
+        period = self.report.period
+        elapsed = min(max(self.now - period.start, timedelta(0)), period.length)
+        return Decimal(elapsed.total_seconds() * 100 / period.length.total_seconds())
+
+
+def _hourly_spend(store: Store, origin: str, now: datetime) -> tuple[HourSpend, ...]:
+    current = align(int(now.timestamp()), "1h")
+    first = current - (SPARK_HOURS - 1) * 3600
+    spend = dict.fromkeys(range(first, current + 1, 3600), Decimal(0))
+    for row in store.usage_rows(origin, "1h", first, current + 3600):
+        if row.get("cost_usd") is not None and row["start"] in spend:
+            spend[row["start"]] += Decimal(row["cost_usd"])
+    return tuple(
+        HourSpend(datetime.fromtimestamp(start, UTC), usd)
+        for start, usd in spend.items()
+    )
+
+
+def _sync_status(store: Store, origin: str) -> SyncStatus:
+    record = store.last_sync(origin) or {}
+
+    def moment(key: str) -> datetime | None:
+        value = record.get(key)
+        if type(value) is not int:
+            return None
+        return datetime.fromtimestamp(value, UTC)
+
+    failed = record.get("ok") is False
+    error = record.get("error") if failed else None
+    return SyncStatus(
+        last_ok_at=moment("last_ok_at"),
+        last_attempt_at=moment("finished_at"),
+        error=str(error or "the sync failed") if failed else None,
+    )
+
+
+def build_snapshot(
+    store: Store,
+    origin: str,
+    budget: Budget | None,
+    zone: ZoneInfo,
+    now: datetime,
+) -> Snapshot:
+    """Read the store once and build what the Live tab shows at ``now``."""
+    return Snapshot(
+        report=current_report(store, origin, budget, zone, now),
+        budget=budget,
+        hourly_spend=_hourly_spend(store, origin, now),
+        sync=_sync_status(store, origin),
+        zone=zone,
+    )
