@@ -1,4 +1,5 @@
-"""The ``monitor-tui`` command: headless subcommands for scripts and cron.
+"""The ``monitor-tui`` command: the app, and headless subcommands for scripts
+and cron.
 
 Exit codes: 0 success; 1 the command ran and found a problem it reports (a failed
 sync); 2 bad arguments or configuration.
@@ -81,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="the billing period so far")
     report.add_argument("--json", action="store_true", help="print the report as JSON")
+    report.add_argument(
+        "--sync",
+        action="store_true",
+        help="sync first; after a failed sync, report the last good data and exit 1",
+    )
 
     budget = commands.add_parser("budget", help="set or show the monthly budget")
     budget_commands = budget.add_subparsers(dest="budget_command", metavar="ACTION")
@@ -165,6 +171,8 @@ def main(
     except ConfigError as exc:
         print(f"monitor-tui: {exc}", file=err)
         return EXIT_USAGE
+    if args.command is None:
+        return _run_app(settings, clock, out, err)
     logging.basicConfig(
         level=logging.WARNING, stream=err, format="%(levelname)s %(message)s"
     )
@@ -206,7 +214,7 @@ def _run_command(
 
     _print_demo_note(settings, err)
     code = EXIT_OK
-    if args.command in (None, "sync"):
+    if args.command == "sync" or args.sync:
         result = _sync(settings, clock)
         if args.command == "sync" and args.json:
             print(json.dumps(_sync_json(result), indent=2), file=out)
@@ -224,6 +232,24 @@ def _run_command(
     else:
         print(format_report(report), file=out)
     return code
+
+
+def _run_app(settings: Settings, clock: Clock, out: TextIO, err: TextIO) -> int:
+    if not out.isatty():
+        print(
+            "monitor-tui: the app needs a terminal; in scripts use "
+            "`monitor-tui report` or `monitor-tui sync`",
+            file=err,
+        )
+        return EXIT_USAGE
+    from textual.logging import TextualHandler
+
+    from monitor_tui.app import build_app
+
+    # The screen is the app's; log records go to Textual's console, not stderr.
+    logging.basicConfig(level=logging.WARNING, handlers=[TextualHandler()])
+    build_app(settings, clock=clock).run()
+    return EXIT_OK
 
 
 def _sync_json(result: SyncResult) -> dict[str, Any]:

@@ -168,7 +168,7 @@ def test_the_admin_key_never_reaches_output_or_files(api_server, tmp_path):
 
 def test_without_a_key_the_demo_is_used_and_labelled(tmp_path):
     env = {"MONITOR_TUI_DATA_DIR": str(tmp_path), "MONITOR_TUI_TIMEZONE": "UTC"}
-    code, out, err = run([], env)
+    code, out, err = run(["report", "--sync"], env)
     assert code == 0
     assert "DEMO" in out and "no admin key" in err
     code, out, _ = run(["report", "--json"], env)
@@ -273,9 +273,9 @@ def test_a_failed_sync_still_shows_the_last_good_report_and_exits_1(
 ):
     api_server.set_records(HAND_COMPUTED)
     env = live_env(api_server, tmp_path)
-    assert run([], env)[0] == 0
+    assert run(["report", "--sync"], env)[0] == 0
     api_server.add_fault(status=500, retry_after=None, count=1000)
-    code, out, err = run([], env)
+    code, out, err = run(["report", "--sync"], env)
     assert code == 1
     assert "sync FAILED" in err
     assert "$3.41" in out and "data partial" in out
@@ -283,7 +283,7 @@ def test_a_failed_sync_still_shows_the_last_good_report_and_exits_1(
 
 def test_the_report_fits_an_80_column_terminal(tmp_path):
     env = {"MONITOR_TUI_DATA_DIR": str(tmp_path), "MONITOR_TUI_TIMEZONE": "UTC"}
-    code, out, err = run([], env)
+    code, out, err = run(["report", "--sync"], env)
     assert code == 0
     for line in (out + err).splitlines():
         assert len(line) <= 80, line

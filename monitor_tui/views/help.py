@@ -1,0 +1,60 @@
+"""The keys, in a dialog that `?` opens and Escape closes."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = (
+    ("1 2 3 4", "switch to Live, Analytics, Budget, Export (or click a tab)"),
+    ("r", "sync now instead of waiting for the next sync"),
+    ("?  F1", "show these keys"),
+    ("q", "quit (Ctrl+Q works everywhere)"),
+    ("Ctrl+P", "command palette: themes and more"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """A list of the keys and what the Live tab's figures mean."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("question_mark", "dismiss", "Close", show=False),
+        Binding("q", "dismiss", "Close", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen > Vertical {
+        width: auto;
+        max-width: 90%;
+        height: auto;
+        padding: 1 2;
+        border: round $primary;
+        background: $surface;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(style="bold")
+        keys.add_column()
+        for key, meaning in KEYS:
+            keys.add_row(key, meaning)
+        with Vertical():
+            yield Static("[b]Keys[/b]")
+            yield Static(keys)
+            yield Static(
+                "\nSpend is estimated from usage at the prices in force on each "
+                "hour's date.\nThe forecast divides the period's spend by the time "
+                "passed.\nThe burn rate covers the 60 minutes before this one.\n\n"
+                "[dim]Escape closes this.[/dim]"
+            )

@@ -1,0 +1,287 @@
+"""The Live tab: where the billing period stands, how fast it burns, where it lands,
+and how fresh that is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import Label, ProgressBar, Static
+
+from monitor_tui.config import Settings
+from monitor_tui.money import screen_money
+from monitor_tui.report_text import compact_count, printable, short_name
+from monitor_tui.snapshot import Snapshot
+from monitor_tui.widgets.hourly_chart import HourlySpendChart
+
+
+def span(delta: timedelta) -> str:
+    """A duration for a person, to the two largest units: ``27d 8h``, ``5 min``."""
+    seconds = max(int(delta.total_seconds()), 0)
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes} min"
+    return f"{seconds} s"
+
+
+def demo_banner(settings: Settings) -> str:
+    """Why the data is made up, and how to see the real organization instead."""
+    if settings.demo:
+        return (
+            "DEMO: made-up data, because --demo was given. Run without --demo "
+            "to watch your organization."
+        )
+    return (
+        "DEMO: made-up data, because no admin key is configured. To watch your "
+        "organization, set OPENAI_ADMIN_KEY to an admin key (or admin_key in the "
+        "config file) and start monitor-tui again."
+    )
+
+
+class LiveView(VerticalScroll):
+    """Spend against the budget, the period, forecast, burn rate and freshness."""
+
+    snapshot: reactive[Snapshot | None] = reactive(None)
+    """The figures to show; None until the store has been read."""
+    syncing: reactive[bool] = reactive(False)
+    """True while a sync runs."""
+    problem: reactive[str | None] = reactive(None)
+    """Why this session's last sync failed, if it did."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.settings = settings
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        if self.settings.use_demo:
+            yield Static(demo_banner(self.settings), id="demo-banner", markup=False)
+        yield Static(id="freshness")
+        yield Static(id="problem")
+        with Horizontal(classes="meter"):
+            yield Label("Spend", classes="meter-label")
+            yield ProgressBar(
+                total=100, show_eta=False, show_percentage=False, id="spend-bar"
+            )
+            yield Label("no budget set", id="no-budget")
+            yield Static(id="spend-text")
+        with Horizontal(classes="meter"):
+            yield Label("Period", classes="meter-label")
+            yield ProgressBar(
+                total=100, show_eta=False, show_percentage=False, id="period-bar"
+            )
+            yield Static(id="period-text")
+        yield Static(id="crossing")
+        yield Static(id="figures")
+        yield Label(id="chart-title")
+        yield HourlySpendChart(id="hourly-chart")
+
+    def on_mount(self) -> None:
+        # Only the age of the data moves between syncs.
+        self.set_interval(1, self._show_freshness)
+        self._show_snapshot()
+
+    def watch_snapshot(self) -> None:
+        self._show_snapshot()
+
+    def watch_syncing(self) -> None:
+        self._show_freshness()
+
+    def watch_problem(self) -> None:
+        self._show_freshness()
+
+    # Drawing
+
+    def _show_snapshot(self) -> None:
+        if not self.is_mounted:
+            return
+        self._show_freshness()
+        snapshot = self.snapshot
+        for meter in self.query(".meter"):
+            meter.display = snapshot is not None
+        self.query_one("#chart-title").display = snapshot is not None
+        self.query_one(HourlySpendChart).display = snapshot is not None
+        if snapshot is None:
+            self.query_one("#figures", Static).update("Reading the store…")
+            self.query_one("#crossing").display = False
+            return
+        self._show_spend(snapshot)
+        self._show_period(snapshot)
+        self._show_crossing(snapshot)
+        self.query_one("#figures", Static).update(self._figures(snapshot))
+        zone = snapshot.zone
+        self.query_one("#chart-title", Label).update(
+            f"Spend per hour, last 24 hours ({zone.key})"
+        )
+        self.query_one(HourlySpendChart).show_hours(snapshot.hourly_spend, zone)
+
+    def _show_spend(self, snapshot: Snapshot) -> None:
+        report = snapshot.report
+        bar = self.query_one("#spend-bar", ProgressBar)
+        share = snapshot.spend_share
+        bar.display = share is not None
+        self.query_one("#no-budget").display = share is None
+        text = self.query_one("#spend-text", Static)
+        spend = screen_money(report.spend_usd)
+        if report.spend_is_lower_bound:
+            spend = f"at least {spend}"
+        if share is None or snapshot.budget is None:
+            text.update(f"{spend} this period · set one: monitor-tui budget set AMOUNT")
+            return
+        bar.update(progress=float(min(share, Decimal(100))))
+        bar.set_class(share >= 100, "over")
+        bar.set_class(
+            report.budget_crossing_at is not None and share < 100, "heading-over"
+        )
+        text.update(
+            f"{spend} of {screen_money(snapshot.budget.amount_usd)} · {share:.1f}%"
+        )
+
+    def _show_period(self, snapshot: Snapshot) -> None:
+        period = snapshot.report.period
+        self.query_one("#period-bar", ProgressBar).update(
+            progress=float(snapshot.period_share)
+        )
+        left = span(period.end - snapshot.now)
+        self.query_one("#period-text", Static).update(
+            f"{self._day(snapshot, period.start)} → {self._day(snapshot, period.end)}"
+            f" · {snapshot.period_share:.1f}% passed · {left} left"
+        )
+
+    def _show_crossing(self, snapshot: Snapshot) -> None:
+        report = snapshot.report
+        crossing = self.query_one("#crossing", Static)
+        crossing.display = report.budget_crossing_at is not None
+        if report.budget_crossing_at is None or report.budget_usd is None:
+            return
+        budget = screen_money(report.budget_usd)
+        if report.spend_usd >= report.budget_usd:
+            crossing.update(
+                f"⚠ Over budget: {screen_money(report.spend_usd)} spent of {budget}."
+            )
+        else:
+            crossing.update(
+                f"⚠ At this pace the {budget} budget is crossed "
+                f"{self._moment(snapshot, report.budget_crossing_at)}, before the "
+                "period ends."
+            )
+
+    def _figures(self, snapshot: Snapshot) -> Table:
+        report = snapshot.report
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        grid.add_row(
+            "Forecast",
+            f"{screen_money(report.forecast_usd)} at period end at the average so "
+            f"far · {screen_money(report.forecast_recent_usd)} at the last 24 "
+            "hours' rate",
+        )
+        if report.burn_rate_tokens_per_min is None:
+            burn = "— (no minute data in the last few minutes)"
+        else:
+            burn = (
+                f"{report.burn_rate_tokens_per_min:,.0f} tokens/min · "
+                f"{screen_money(report.burn_rate_usd_per_hour)}/hour (last 60 min)"
+            )
+        grid.add_row("Burn rate", burn)
+        grid.add_row(
+            "Tokens",
+            f"{compact_count(report.input_tokens)} input "
+            f"({compact_count(report.cached_input_tokens)} cached) · "
+            f"{compact_count(report.output_tokens)} output",
+        )
+        grid.add_row("Requests", f"{report.requests:,}")
+        grid.add_row("Busiest", self._busiest(snapshot))
+        grid.add_row(
+            "Next reset",
+            f"{self._moment(snapshot, report.period.end)}, in "
+            f"{span(report.period.end - snapshot.now)}",
+        )
+        if report.unpriced_models:
+            names = ", ".join(short_name(m, 40) for m in report.unpriced_models)
+            grid.add_row(
+                Text("Unpriced", style="bold"),
+                Text(f"spend is a lower bound; no price for {names}"),
+            )
+        return grid
+
+    def _busiest(self, snapshot: Snapshot) -> Text:
+        line = snapshot.busiest_model
+        if line is None:
+            return Text("— (no usage this period)")
+        name = Text(short_name(line.model, 48))
+        if line.cost_usd is None:
+            return name + Text(" · no price")
+        spend = snapshot.report.spend_usd
+        share = f", {line.cost_usd / spend * 100:.1f}% of spend" if spend else ""
+        return name + Text(f" · {screen_money(line.cost_usd)}{share}")
+
+    def _show_freshness(self) -> None:
+        if not self.is_mounted:
+            return
+        snapshot = self.snapshot
+        now = self.clock()
+        label = "DEMO" if self.settings.use_demo else "LIVE"
+        line = Text.assemble((f" {label} ", "reverse bold"), " ")
+        last_ok = snapshot.sync.last_ok_at if snapshot else None
+        stale = False
+        if snapshot is None:
+            line.append("reading the store")
+        elif last_ok is None:
+            line.append("not synced yet")
+        else:
+            age = now - last_ok
+            stale = age > timedelta(minutes=self.settings.stale_after_minutes)
+            line.append(
+                f"last good sync {self._clock_time(snapshot, last_ok)} "
+                f"({span(age)} ago)"
+            )
+            if stale:
+                line.append(" · STALE", style="bold")
+        if self.syncing:
+            line.append(" · syncing…")
+        freshness = self.query_one("#freshness", Static)
+        freshness.set_class(stale, "stale")
+        freshness.update(line)
+
+        problem = self.problem or (snapshot.sync.error if snapshot else None)
+        box = self.query_one("#problem", Static)
+        box.display = problem is not None
+        if problem is not None:
+            shown = "the data above is the last good data"
+            if last_ok is not None and snapshot is not None:
+                shown = (
+                    f"showing the data of {self._clock_time(snapshot, last_ok)}, "
+                    f"{span(now - last_ok)} old"
+                )
+            box.update(Text(f"✗ Sync failed: {printable(problem)} · {shown}"))
+
+    # Times, in the display zone
+
+    @staticmethod
+    def _day(snapshot: Snapshot, moment: datetime) -> str:
+        return f"{moment.astimezone(snapshot.zone):%a %d %b}"
+
+    @staticmethod
+    def _moment(snapshot: Snapshot, moment: datetime) -> str:
+        return f"{moment.astimezone(snapshot.zone):%a %d %b %H:%M %Z}"
+
+    @staticmethod
+    def _clock_time(snapshot: Snapshot, moment: datetime) -> str:
+        local = moment.astimezone(snapshot.zone)
+        if local.date() == snapshot.now.astimezone(snapshot.zone).date():
+            return f"{local:%H:%M:%S}"
+        return f"{local:%d %b %H:%M}"

@@ -1,0 +1,37 @@
+"""A bar chart of spend per hour, drawn by plotext inside the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from textual_plotext import PlotextPlot
+
+from monitor_tui.snapshot import HourSpend
+
+LABEL_EVERY_HOURS = 3
+
+
+class HourlySpendChart(PlotextPlot):
+    """Spend per clock hour, the current hour on the right."""
+
+    DEFAULT_CSS = """
+    HourlySpendChart {
+        height: 12;
+        min-height: 8;
+    }
+    """
+
+    def show_hours(self, hours: Sequence[HourSpend], zone: ZoneInfo) -> None:
+        """Redraw the chart with ``hours``, labelled with their hour in ``zone``."""
+        plt = self.plt
+        plt.clear_data()
+        positions = list(range(len(hours)))
+        # Dollars become floats only here, to be drawn; sums stay Decimal.
+        plt.bar(positions, [float(hour.spend_usd) for hour in hours], width=0.6)
+        labels = [f"{hour.start.astimezone(zone):%H}h" for hour in hours]
+        plt.xticks(
+            positions[::-LABEL_EVERY_HOURS][::-1], labels[::-LABEL_EVERY_HOURS][::-1]
+        )
+        plt.ylabel("$ / hour")
+        self.refresh()
