@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.logging import TextualHandler
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
@@ -261,3 +262,12 @@ def build_app(
     return MonitorApp(
         settings, clock=clock, autostart=autostart, poll_seconds=poll_seconds
     )
+
+
+def run_app(settings: Settings, *, clock: Clock = _now) -> int:
+    """Run the app in this terminal until the user quits; return the exit code."""
+    # The screen is the app's: log records go to Textual's console, not stderr.
+    logging.basicConfig(level=logging.WARNING, handlers=[TextualHandler()])
+    app = build_app(settings, clock=clock)
+    app.run()
+    return app.return_code or 0

@@ -242,14 +242,9 @@ def _run_app(settings: Settings, clock: Clock, out: TextIO, err: TextIO) -> int:
             file=err,
         )
         return EXIT_USAGE
-    from textual.logging import TextualHandler
+    from monitor_tui.app import run_app
 
-    from monitor_tui.app import build_app
-
-    # The screen is the app's; log records go to Textual's console, not stderr.
-    logging.basicConfig(level=logging.WARNING, handlers=[TextualHandler()])
-    build_app(settings, clock=clock).run()
-    return EXIT_OK
+    return run_app(settings, clock=clock)
 
 
 def _sync_json(result: SyncResult) -> dict[str, Any]:

@@ -22,3 +22,8 @@ def screen_money(amount: Decimal | None) -> str:
     shown = abs(amount).quantize(places, rounding=ROUND_HALF_UP)
     sign = "-" if amount < 0 and shown else ""
     return f"{sign}${shown:,}"
+
+
+def screen_percent(share: Decimal) -> str:
+    """Return a share for a person, rounded half up: ``17.05`` gives ``17.1%``."""
+    return f"{share.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"

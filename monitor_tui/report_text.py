@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from monitor_tui.money import screen_money
+from monitor_tui.money import screen_money, screen_percent
 from monitor_tui.report import Report, time_left
 from monitor_tui.sync import SyncResult
 
@@ -86,7 +86,8 @@ def format_report(report: Report) -> str:
         lines.append(f"           at least: no price for {unpriced}")
     if report.budget_usd is not None and report.budget_usd > 0:
         share = report.spend_usd / report.budget_usd * 100
-        lines.append(f"Budget     {screen_money(report.budget_usd)}, {share:.1f}% used")
+        used = screen_percent(share)
+        lines.append(f"Budget     {screen_money(report.budget_usd)}, {used} used")
     else:
         lines.append("Budget     no budget set")
     lines.append(

@@ -46,6 +46,10 @@ def _isolated_environment(
         "OPENAI_PROJECT_ID",
         "MONITOR_TUI_DATA_DIR",
         "MONITOR_TUI_TIMEZONE",
+        # Each app reads these when it is built: no colour, or another theme,
+        # would change every screen the tests look at.
+        "NO_COLOR",
+        "TEXTUAL_THEME",
     ):
         monkeypatch.delenv(name, raising=False)
     config = tmp_path_factory.mktemp("config") / "config.toml"

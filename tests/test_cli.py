@@ -14,9 +14,8 @@ import pytest
 
 from monitor_tui.cli import main
 from monitor_tui.store import Store
-from tests.conftest import ADMIN_KEY, NOW, NOW_EPOCH
-
-HOUR = NOW_EPOCH - NOW_EPOCH % 3600
+from tests.conftest import ADMIN_KEY, NOW
+from tests.factories import HAND_COMPUTED, completion
 
 
 def run(argv, env=None):
@@ -32,56 +31,6 @@ def live_env(server, data_dir) -> dict[str, str]:
         "MONITOR_TUI_DATA_DIR": str(data_dir),
         "MONITOR_TUI_TIMEZONE": "UTC",
     }
-
-
-def completion(time, model, **counts):
-    return {
-        "endpoint": "completions",
-        "time": time,
-        "model": model,
-        "project_id": "proj_a",
-        "api_key_id": "key_a",
-        "batch": False,
-        "service_tier": "default",
-        "num_model_requests": 1,
-        **counts,
-    }
-
-
-HAND_COMPUTED = [
-    # gpt-4o: 400k x $2.50 + 600k cached x $1.25 + 100k out x $10 per 1M = $2.75.
-    completion(
-        HOUR - 5 * 3600,
-        "gpt-4o-2024-08-06",
-        input_tokens=1_000_000,
-        input_cached_tokens=600_000,
-        output_tokens=100_000,
-    ),
-    # gpt-4o-mini: 2M x $0.15 + 500k x $0.60 per 1M = $0.60.
-    completion(
-        HOUR - 2 * 3600,
-        "gpt-4o-mini-2024-07-18",
-        input_tokens=2_000_000,
-        output_tokens=500_000,
-        num_model_requests=3,
-    ),
-    {
-        "endpoint": "embeddings",
-        "time": HOUR - 3600,
-        "model": "text-embedding-3-small",
-        "project_id": "proj_a",
-        "api_key_id": "key_a",
-        "input_tokens": 3_000_000,
-        "num_model_requests": 2,
-    },  # $0.02 per 1M: $0.06.
-    {
-        "endpoint": "costs",
-        "time": HOUR - 3600,
-        "amount": "3.40",
-        "project_id": "proj_a",
-        "line_item": "gpt-4o, input",
-    },
-]
 
 
 def test_sync_then_report_json_gives_hand_computed_totals(api_server, tmp_path):

@@ -15,7 +15,7 @@ from textual.reactive import reactive
 from textual.widgets import Label, ProgressBar, Static
 
 from monitor_tui.config import Settings
-from monitor_tui.money import screen_money
+from monitor_tui.money import screen_money, screen_percent
 from monitor_tui.report_text import compact_count, printable, short_name
 from monitor_tui.snapshot import Snapshot
 from monitor_tui.widgets.hourly_chart import HourlySpendChart
@@ -145,9 +145,8 @@ class LiveView(VerticalScroll):
         bar.set_class(
             report.budget_crossing_at is not None and share < 100, "heading-over"
         )
-        text.update(
-            f"{spend} of {screen_money(snapshot.budget.amount_usd)} · {share:.1f}%"
-        )
+        budget = screen_money(snapshot.budget.amount_usd)
+        text.update(f"{spend} of {budget} · {screen_percent(share)}")
 
     def _show_period(self, snapshot: Snapshot) -> None:
         period = snapshot.report.period
@@ -157,7 +156,7 @@ class LiveView(VerticalScroll):
         left = span(period.end - snapshot.now)
         self.query_one("#period-text", Static).update(
             f"{self._day(snapshot, period.start)} → {self._day(snapshot, period.end)}"
-            f" · {snapshot.period_share:.1f}% passed · {left} left"
+            f" · {screen_percent(snapshot.period_share)} passed · {left} left"
         )
 
     def _show_crossing(self, snapshot: Snapshot) -> None:
@@ -185,9 +184,9 @@ class LiveView(VerticalScroll):
         grid.add_column()
         grid.add_row(
             "Forecast",
-            f"{screen_money(report.forecast_usd)} at period end at the average so "
-            f"far · {screen_money(report.forecast_recent_usd)} at the last 24 "
-            "hours' rate",
+            f"{screen_money(report.forecast_usd)} at period end at the pace so far"
+            f" · {screen_money(report.forecast_recent_usd)} at the last 24 hours' "
+            "pace",
         )
         if report.burn_rate_tokens_per_min is None:
             burn = "— (no minute data in the last few minutes)"
@@ -226,7 +225,9 @@ class LiveView(VerticalScroll):
         if line.cost_usd is None:
             return name + Text(" · no price")
         spend = snapshot.report.spend_usd
-        share = f", {line.cost_usd / spend * 100:.1f}% of spend" if spend else ""
+        share = (
+            f", {screen_percent(line.cost_usd / spend * 100)} of spend" if spend else ""
+        )
         return name + Text(f" · {screen_money(line.cost_usd)}{share}")
 
     def _show_freshness(self) -> None:

@@ -17,8 +17,8 @@ class HourlySpendChart(PlotextPlot):
 
     DEFAULT_CSS = """
     HourlySpendChart {
-        height: 12;
-        min-height: 8;
+        height: 1fr;
+        min-height: 10;
     }
     """
 

@@ -1,0 +1,328 @@
+"""The app under Pilot at a fixed size, theme and clock: the keys switch tabs, a sync
+against the local server shows its figures, a failing server leaves the last good
+data with its age and reason, and three failures in a row bring one toast."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from rich.text import Text
+from textual.message import Message
+from textual.pilot import Pilot
+from textual.widgets import ProgressBar, Static, TabbedContent
+
+from monitor_tui.app import MonitorApp, Refreshed, build_app
+from monitor_tui.budget import Budget
+from monitor_tui.config import Settings
+from monitor_tui.store import Store
+from tests.conftest import ADMIN_KEY, NOW
+from tests.factories import HAND_COMPUTED
+
+SIZE = (110, 44)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Harness:
+    """An app under test, with the messages it posted and the toasts it raised."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime]) -> None:
+        self.app = build_app(settings, clock=clock, autostart=False)
+        self.app.theme = "textual-dark"
+        self.messages: list[Message] = []
+        self.toasts: list[tuple[str, str, str]] = []
+        real_notify = self.app.notify
+
+        def notify(message: str, *, title: str = "", **options: Any) -> None:
+            self.toasts.append((title, message, options.get("severity", "")))
+            real_notify(message, title=title, **options)
+
+        self.app.notify = notify  # type: ignore[method-assign]
+
+    def refreshes(self) -> list[Refreshed]:
+        return [m for m in self.messages if isinstance(m, Refreshed)]
+
+    async def settle(self, pilot: Pilot, done: Callable[[], bool]) -> None:
+        """Let the app run until ``done`` (a posted message, not a sleep) is true."""
+        deadline = time.monotonic() + 30
+        while not done():
+            assert time.monotonic() < deadline, "the app did not get there in 30 s"
+            await pilot.pause(0.02)
+        await pilot.pause()
+
+    async def sync(self, pilot: Pilot) -> Refreshed:
+        """Run one sync the way `r` does and wait for its snapshot to be shown."""
+        await self.settle(pilot, lambda: bool(self.refreshes()))
+        seen = len(self.refreshes())
+        assert self.app.start_sync()
+        await self.settle(pilot, lambda: len(self.refreshes()) > seen)
+        return self.refreshes()[-1]
+
+
+def shown(app: MonitorApp, selector: str) -> str:
+    """The plain text a Static shows, whatever it was given."""
+    content = app.query_one(selector, Static).content
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Text):
+        return content.plain
+    console = Console(width=200, file=io.StringIO(), record=True)
+    console.print(content)
+    return console.export_text()
+
+
+def live_settings(server, data_dir: Path) -> Settings:
+    return Settings(
+        admin_key=ADMIN_KEY,
+        base_url=server.base_url,
+        data_dir=data_dir,
+        timezone="UTC",
+        history_days=35,
+    )
+
+
+def demo_settings(data_dir: Path, **options: Any) -> Settings:
+    return Settings(data_dir=data_dir, timezone="UTC", history_days=35, **options)
+
+
+async def test_number_keys_and_clicks_switch_tabs(tmp_path):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.app.run_test(
+        size=SIZE, message_hook=harness.messages.append
+    ) as pilot:
+        tabs = harness.app.query_one(TabbedContent)
+        assert tabs.active == "live"
+        for key, tab in (("2", "analytics"), ("3", "budget"), ("4", "export")):
+            await pilot.press(key)
+            assert tabs.active == tab
+        await pilot.press("1")
+        assert tabs.active == "live"
+        await pilot.click("#--content-tab-budget")
+        assert tabs.active == "budget"
+
+
+async def test_tabs_still_to_come_say_what_they_will_hold_without_numbers(tmp_path):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.app.run_test(size=SIZE) as pilot:
+        for key in "234":
+            await pilot.press(key)
+            pane = harness.app.query_one(TabbedContent).active_pane
+            assert pane is not None
+            text = shown(harness.app, f"#{pane.id} PendingView")
+            assert text.startswith("Coming to this tab:")
+            assert "$" not in text and not any(ch.isdigit() for ch in text)
+
+
+async def test_question_mark_shows_the_keys_and_escape_closes_them(tmp_path):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert type(harness.app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        assert type(harness.app.screen).__name__ != "HelpScreen"
+        await pilot.press("q")
+    assert harness.app.return_code == 0
+
+
+async def test_after_a_sync_the_live_tab_shows_the_servers_figures(
+    api_server, tmp_path
+):
+    api_server.set_records(HAND_COMPUTED)
+    harness = Harness(live_settings(api_server, tmp_path), Clock())
+    async with harness.app.run_test(
+        size=SIZE, message_hook=harness.messages.append
+    ) as pilot:
+        refreshed = await harness.sync(pilot)
+        assert refreshed.error is None
+        app = harness.app
+
+        # $2.75 + $0.60 + $0.06, as tests/factories.py works out.
+        assert shown(app, "#spend-text").startswith("$3.41 this period")
+        assert app.query_one("#no-budget").display
+        figures = shown(app, "#figures")
+        assert "6.00M input (600,000 cached) · 600,000 output" in figures
+        assert "Requests    6" in figures
+        assert "gpt-4o-2024-08-06 · $2.75, 80.6% of spend" in figures
+        # $3.41 over the 3 d 15:30:20 since 1 December, times its 31 days.
+        assert "$28.99 at period end" in figures
+        assert "Fri 01 Jan 00:00 UTC, in 27d 8h" in figures
+        freshness = shown(app, "#freshness")
+        assert "LIVE" in freshness and "last good sync 15:30:20 (0 s ago)" in freshness
+        assert not app.query_one("#problem").display
+        assert app.sub_title == "LIVE"
+
+
+async def test_a_budget_fills_the_bar_and_warns_before_it_is_crossed(
+    api_server, tmp_path
+):
+    api_server.set_records(HAND_COMPUTED)
+    Store(tmp_path).set_budget(Budget(amount_usd=20).to_record())
+    harness = Harness(live_settings(api_server, tmp_path), Clock())
+    async with harness.app.run_test(
+        size=SIZE, message_hook=harness.messages.append
+    ) as pilot:
+        await harness.sync(pilot)
+        app = harness.app
+        assert shown(app, "#spend-text") == "$3.41 of $20.00 · 17.1%"
+        assert app.query_one("#spend-bar", ProgressBar).percentage == pytest.approx(
+            0.1705
+        )
+        assert not app.query_one("#no-budget").display
+        # At $3.41 per 3 d 15:30:20 the $20 budget is reached 21 d 9:13:44 in.
+        assert shown(app, "#crossing") == (
+            "⚠ At this pace the $20.00 budget is crossed Tue 22 Dec 09:13 UTC, "
+            "before the period ends."
+        )
+
+
+async def test_a_failing_server_leaves_the_last_good_data_with_age_and_reason(
+    api_server, tmp_path
+):
+    api_server.set_records(HAND_COMPUTED)
+    clock = Clock()
+    harness = Harness(live_settings(api_server, tmp_path), clock)
+    async with harness.app.run_test(
+        size=SIZE, message_hook=harness.messages.append
+    ) as pilot:
+        await harness.sync(pilot)
+        api_server.add_fault(status=500, retry_after=0.01, count=1000)
+        clock.now = NOW + timedelta(minutes=7)
+
+        refreshed = await harness.sync(pilot)
+
+        assert refreshed.error is not None and "500" in refreshed.error
+        app = harness.app
+        assert app.is_running
+        problem = shown(app, "#problem")
+        assert problem.startswith("✗ Sync failed:") and "500" in problem
+        assert "showing the data of 15:30:20, 7 min old" in problem
+        assert shown(app, "#spend-text").startswith("$3.41 this period")
+        assert "last good sync 15:30:20 (7 min ago)" in shown(app, "#freshness")
+        assert ADMIN_KEY not in problem
+
+
+async def test_three_failed_syncs_in_a_row_bring_one_toast(api_server, tmp_path):
+    api_server.add_fault(status=500, retry_after=0.01, count=1000)
+    harness = Harness(live_settings(api_server, tmp_path), Clock())
+    async with harness.app.run_test(
+        size=SIZE, message_hook=harness.messages.append
+    ) as pilot:
+        for _ in range(2):
+            await harness.sync(pilot)
+        assert harness.toasts == []
+
+        await harness.sync(pilot)
+        await harness.sync(pilot)
+
+        errors = [t for t in harness.toasts if t[2] == "error"]
+        assert len(errors) == 1
+        title, message, _ = errors[0]
+        assert title == "Sync failed 3 times in a row"
+        assert "500" in message and "still trying every 60 s" in message
+        assert harness.app.failures == 4
+
+
+async def test_a_good_sync_ends_a_failure_streak_and_says_so(api_server, tmp_path):
+    api_server.add_fault(status=500, retry_after=0.01, count=1000)
+    harness = Harness(live_settings(api_server, tmp_path), Clock())
+    async with harness.app.run_test(
+        size=SIZE, message_hook=harness.messages.append
+    ) as pilot:
+        for _ in range(3):
+            await harness.sync(pilot)
+        api_server.clear_faults()
+        refreshed = await harness.sync(pilot)
+        assert refreshed.error is None
+        assert harness.app.failures == 0
+        assert harness.toasts[-1][:2] == ("Sync", "Syncing works again.")
+        assert not harness.app.query_one("#problem").display
+
+
+async def test_the_screen_answers_keys_while_a_slow_sync_runs(api_server, tmp_path):
+    api_server.add_fault(status=None, delay=1.5, count=1)
+    harness = Harness(live_settings(api_server, tmp_path), Clock())
+    async with harness.app.run_test(
+        size=SIZE, message_hook=harness.messages.append
+    ) as pilot:
+        await harness.settle(pilot, lambda: bool(harness.refreshes()))
+        assert harness.app.start_sync()
+        assert not harness.app.start_sync(), "a second sync must not overlap"
+
+        await pilot.press("2")
+        assert harness.app.query_one(TabbedContent).active == "analytics"
+        assert harness.app.syncing, "the key was handled before the sync finished"
+        await pilot.press("r")
+        assert harness.toasts[-1][1] == "A sync is already running."
+
+        await harness.settle(pilot, lambda: len(harness.refreshes()) == 2)
+        assert not harness.app.syncing
+
+
+async def test_the_loop_schedules_the_next_sync_after_the_last_one(tmp_path):
+    app = build_app(demo_settings(tmp_path), clock=Clock(), poll_seconds=0.05)
+    app.theme = "textual-dark"
+    messages: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        deadline = time.monotonic() + 30
+        while sum(isinstance(m, Refreshed) and m.synced for m in messages) < 3:
+            assert time.monotonic() < deadline
+            await pilot.pause(0.02)
+        refreshes = [m for m in messages if isinstance(m, Refreshed)]
+        # The store is read and shown first; the first sync then starts by itself.
+        assert refreshes[0].synced is False
+        assert all(m.synced and m.error is None for m in refreshes[1:])
+
+
+async def test_demo_data_is_labelled_and_says_how_to_connect(tmp_path):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.app.run_test(
+        size=SIZE, message_hook=harness.messages.append
+    ) as pilot:
+        await harness.sync(pilot)
+        app = harness.app
+        banner = shown(app, "#demo-banner")
+        assert banner.startswith("DEMO: made-up data, because no admin key")
+        assert "OPENAI_ADMIN_KEY" in banner
+        assert app.sub_title == "DEMO data"
+        assert shown(app, "#freshness").startswith(" DEMO ")
+        assert not (tmp_path / "state.json").exists(), "demo rows live apart"
+        assert (tmp_path / "demo" / "state.json").exists()
+
+
+async def test_demo_forced_with_a_key_configured_says_why(tmp_path):
+    settings = demo_settings(tmp_path, admin_key=ADMIN_KEY, demo=True)
+    harness = Harness(settings, Clock())
+    async with harness.app.run_test(size=SIZE):
+        assert "because --demo was given" in shown(harness.app, "#demo-banner")
+
+
+async def test_the_demo_keeps_producing_usage_as_time_passes(tmp_path):
+    clock = Clock()
+    harness = Harness(demo_settings(tmp_path), clock)
+    async with harness.app.run_test(
+        size=SIZE, message_hook=harness.messages.append
+    ) as pilot:
+        await harness.sync(pilot)
+        before = harness.app.snapshot
+        clock.now = NOW + timedelta(minutes=5)
+        await harness.sync(pilot)
+        after = harness.app.snapshot
+        assert before is not None and after is not None
+        assert after.report.requests > before.report.requests
+        assert after.report.spend_usd > before.report.spend_usd
+        assert shown(harness.app, "#figures") != ""

@@ -1,0 +1,62 @@
+"""How the Live tab looks, on fixed demo data at a fixed size, theme and clock.
+
+A changed screen fails here with a side-by-side report; after looking at it,
+``pytest --snapshot-update`` records the new look.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual.pilot import Pilot
+
+from monitor_tui.app import MonitorApp, build_app
+from monitor_tui.budget import Budget
+from monitor_tui.store import Store
+from tests.conftest import NOW
+from tests.factories import HAND_COMPUTED
+from tests.test_app import SIZE, Clock, demo_settings, live_settings
+
+
+def demo_app(tmp_path, clock: Clock) -> MonitorApp:
+    Store(tmp_path).set_budget(Budget(amount_usd=2500).to_record())
+    app = build_app(demo_settings(tmp_path), clock=clock, autostart=False)
+    app.theme = "textual-dark"
+    app.animation_level = "none"
+    return app
+
+
+async def sync_and_wait(pilot: Pilot, app: MonitorApp, syncs: int = 1) -> None:
+    for _ in range(syncs):
+        while app.snapshot is None or app.syncing:
+            await pilot.pause(0.02)
+        app.start_sync()
+        while app.syncing:
+            await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def test_the_live_tab_on_demo_data(snap_compare, tmp_path):
+    app = demo_app(tmp_path, Clock())
+
+    async def run_before(pilot: Pilot) -> None:
+        await sync_and_wait(pilot, app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_the_live_tab_when_the_api_fails(snap_compare, api_server, tmp_path):
+    api_server.set_records(HAND_COMPUTED)
+    Store(tmp_path).set_budget(Budget(amount_usd=20).to_record())
+    clock = Clock()
+    app = build_app(live_settings(api_server, tmp_path), clock=clock, autostart=False)
+    app.theme = "textual-dark"
+    app.animation_level = "none"
+
+    async def run_before(pilot: Pilot) -> None:
+        await sync_and_wait(pilot, app)
+        api_server.add_fault(status=500, retry_after=0.01, count=1000)
+        clock.now = NOW + timedelta(minutes=12)
+        await sync_and_wait(pilot, app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
