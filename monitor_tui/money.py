@@ -15,9 +15,12 @@ def json_money(amount: Decimal | None) -> str | None:
 
 
 def screen_money(amount: Decimal | None) -> str:
-    """Return ``amount`` for a person: ``$12.84``, ``$0.0042``, ``—`` if unknown."""
+    """Return ``amount`` for a person: ``$12.84``, ``$0.0042``, ``$0.00`` for nothing,
+    ``—`` if unknown."""
     if amount is None:
         return "—"
+    if not amount:
+        return "$0.00"
     places = Decimal("0.01") if abs(amount) >= 1 else Decimal("0.0001")
     shown = abs(amount).quantize(places, rounding=ROUND_HALF_UP)
     sign = "-" if amount < 0 and shown else ""

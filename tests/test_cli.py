@@ -285,3 +285,20 @@ def test_a_watermark_that_cannot_be_read_is_read_again_from_the_api(tmp_path):
         w for w in windows if w["endpoint"] == "completions" and w["width"] == "1h"
     )
     assert hourly["buckets"] > 2000  # the whole history again
+
+
+def test_without_a_command_the_app_needs_a_terminal(tmp_path):
+    env = {"MONITOR_TUI_DATA_DIR": str(tmp_path), "MONITOR_TUI_TIMEZONE": "UTC"}
+    code, out, err = run([], env)  # io.StringIO is not a terminal
+    assert code == 2
+    assert "the app needs a terminal" in err and "monitor-tui report" in err
+    assert out == ""
+
+
+def test_report_without_sync_reads_only_the_store(api_server, tmp_path):
+    api_server.set_records(HAND_COMPUTED)
+    env = live_env(api_server, tmp_path)
+    code, out, _ = run(["report"], env)
+    assert code == 0
+    assert api_server.requests == []
+    assert "Synced     never" in out

@@ -20,6 +20,7 @@ def test_screen_money_has_cents_and_four_places_below_a_dollar():
     assert screen_money(Decimal("1234.567")) == "$1,234.57"
     assert screen_money(Decimal("0.00421")) == "$0.0042"
     assert screen_money(None) == "—"
+    assert screen_money(Decimal(0)) == "$0.00"
 
 
 def test_a_negative_amount_puts_the_sign_before_the_dollar():

@@ -34,8 +34,8 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > Vertical {
-        width: auto;
-        max-width: 90%;
+        width: 76;
+        max-width: 100%;
         height: auto;
         padding: 1 2;
         border: round $primary;
@@ -54,7 +54,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(keys)
             yield Static(
                 "\nSpend is estimated from usage at the prices in force on each "
-                "hour's date.\nThe forecast divides the period's spend by the time "
-                "passed.\nThe burn rate covers the 60 minutes before this one.\n\n"
+                "hour's date.\n"
+                "The forecast carries the period's average pace on to its end.\n"
+                "The burn rate covers the 60 minutes before this one.\n\n"
                 "[dim]Escape closes this.[/dim]"
             )
