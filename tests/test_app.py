@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,10 @@ class Harness:
             real_notify(message, title=title, **options)
 
         self.app.notify = notify  # type: ignore[method-assign]
+
+    def run(self) -> Any:
+        """Run the app headless at the tests' size, recording what it posts."""
+        return self.app.run_test(size=SIZE, message_hook=self.messages.append)
 
     def refreshes(self) -> list[Refreshed]:
         return [m for m in self.messages if isinstance(m, Refreshed)]
@@ -102,9 +107,7 @@ def demo_settings(data_dir: Path, **options: Any) -> Settings:
 
 async def test_number_keys_and_clicks_switch_tabs(tmp_path):
     harness = Harness(demo_settings(tmp_path), Clock())
-    async with harness.app.run_test(
-        size=SIZE, message_hook=harness.messages.append
-    ) as pilot:
+    async with harness.run() as pilot:
         tabs = harness.app.query_one(TabbedContent)
         assert tabs.active == "live"
         for key, tab in (("2", "analytics"), ("3", "budget"), ("4", "export")):
@@ -144,9 +147,7 @@ async def test_after_a_sync_the_live_tab_shows_the_servers_figures(
 ):
     api_server.set_records(HAND_COMPUTED)
     harness = Harness(live_settings(api_server, tmp_path), Clock())
-    async with harness.app.run_test(
-        size=SIZE, message_hook=harness.messages.append
-    ) as pilot:
+    async with harness.run() as pilot:
         refreshed = await harness.sync(pilot)
         assert refreshed.error is None
         app = harness.app
@@ -173,9 +174,7 @@ async def test_a_budget_fills_the_bar_and_warns_before_it_is_crossed(
     api_server.set_records(HAND_COMPUTED)
     Store(tmp_path).set_budget(Budget(amount_usd=20).to_record())
     harness = Harness(live_settings(api_server, tmp_path), Clock())
-    async with harness.app.run_test(
-        size=SIZE, message_hook=harness.messages.append
-    ) as pilot:
+    async with harness.run() as pilot:
         await harness.sync(pilot)
         app = harness.app
         assert shown(app, "#spend-text") == "$3.41 of $20.00 · 17.1%"
@@ -196,9 +195,7 @@ async def test_a_failing_server_leaves_the_last_good_data_with_age_and_reason(
     api_server.set_records(HAND_COMPUTED)
     clock = Clock()
     harness = Harness(live_settings(api_server, tmp_path), clock)
-    async with harness.app.run_test(
-        size=SIZE, message_hook=harness.messages.append
-    ) as pilot:
+    async with harness.run() as pilot:
         await harness.sync(pilot)
         api_server.add_fault(status=500, retry_after=0.01, count=1000)
         clock.now = NOW + timedelta(minutes=7)
@@ -219,9 +216,7 @@ async def test_a_failing_server_leaves_the_last_good_data_with_age_and_reason(
 async def test_three_failed_syncs_in_a_row_bring_one_toast(api_server, tmp_path):
     api_server.add_fault(status=500, retry_after=0.01, count=1000)
     harness = Harness(live_settings(api_server, tmp_path), Clock())
-    async with harness.app.run_test(
-        size=SIZE, message_hook=harness.messages.append
-    ) as pilot:
+    async with harness.run() as pilot:
         for _ in range(2):
             await harness.sync(pilot)
         assert harness.toasts == []
@@ -240,9 +235,7 @@ async def test_three_failed_syncs_in_a_row_bring_one_toast(api_server, tmp_path)
 async def test_a_good_sync_ends_a_failure_streak_and_says_so(api_server, tmp_path):
     api_server.add_fault(status=500, retry_after=0.01, count=1000)
     harness = Harness(live_settings(api_server, tmp_path), Clock())
-    async with harness.app.run_test(
-        size=SIZE, message_hook=harness.messages.append
-    ) as pilot:
+    async with harness.run() as pilot:
         for _ in range(3):
             await harness.sync(pilot)
         api_server.clear_faults()
@@ -256,9 +249,7 @@ async def test_a_good_sync_ends_a_failure_streak_and_says_so(api_server, tmp_pat
 async def test_the_screen_answers_keys_while_a_slow_sync_runs(api_server, tmp_path):
     api_server.add_fault(status=None, delay=1.5, count=1)
     harness = Harness(live_settings(api_server, tmp_path), Clock())
-    async with harness.app.run_test(
-        size=SIZE, message_hook=harness.messages.append
-    ) as pilot:
+    async with harness.run() as pilot:
         await harness.settle(pilot, lambda: bool(harness.refreshes()))
         assert harness.app.start_sync()
         assert not harness.app.start_sync(), "a second sync must not overlap"
@@ -290,9 +281,7 @@ async def test_the_loop_schedules_the_next_sync_after_the_last_one(tmp_path):
 
 async def test_demo_data_is_labelled_and_says_how_to_connect(tmp_path):
     harness = Harness(demo_settings(tmp_path), Clock())
-    async with harness.app.run_test(
-        size=SIZE, message_hook=harness.messages.append
-    ) as pilot:
+    async with harness.run() as pilot:
         await harness.sync(pilot)
         app = harness.app
         banner = shown(app, "#demo-banner")
@@ -314,9 +303,7 @@ async def test_demo_forced_with_a_key_configured_says_why(tmp_path):
 async def test_the_demo_keeps_producing_usage_as_time_passes(tmp_path):
     clock = Clock()
     harness = Harness(demo_settings(tmp_path), clock)
-    async with harness.app.run_test(
-        size=SIZE, message_hook=harness.messages.append
-    ) as pilot:
+    async with harness.run() as pilot:
         await harness.sync(pilot)
         before = harness.app.snapshot
         clock.now = NOW + timedelta(minutes=5)
@@ -326,3 +313,20 @@ async def test_the_demo_keeps_producing_usage_as_time_passes(tmp_path):
         assert after.report.requests > before.report.requests
         assert after.report.spend_usd > before.report.spend_usd
         assert shown(harness.app, "#figures") != ""
+
+
+async def test_a_refused_key_on_the_first_sync_says_so_and_that_nothing_was_read(
+    api_server, tmp_path
+):
+    settings = replace(
+        live_settings(api_server, tmp_path), admin_key="sk-admin-wrong-key-00"
+    )
+    harness = Harness(settings, Clock())
+    async with harness.run() as pilot:
+        refreshed = await harness.sync(pilot)
+        assert refreshed.error is not None
+        problem = shown(harness.app, "#problem")
+        assert "the API refused the key (401)" in problem
+        assert problem.endswith("no data has been read yet")
+        assert "sk-admin-wrong-key-00" not in problem
+        assert "not synced yet" in shown(harness.app, "#freshness")

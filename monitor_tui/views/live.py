@@ -262,7 +262,7 @@ class LiveView(VerticalScroll):
         box = self.query_one("#problem", Static)
         box.display = problem is not None
         if problem is not None:
-            shown = "the data above is the last good data"
+            shown = "no data has been read yet"
             if last_ok is not None and snapshot is not None:
                 shown = (
                     f"showing the data of {self._clock_time(snapshot, last_ok)}, "
