@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from logging.handlers import RotatingFileHandler
 from typing import ClassVar
 
 from textual.app import App, ComposeResult
@@ -21,8 +22,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from monitor_tui.config import Settings
+from monitor_tui.report_text import printable
 from monitor_tui.snapshot import Snapshot, build_snapshot, load_budget
-from monitor_tui.store import Store
+from monitor_tui.store import Store, StoreError
 from monitor_tui.sync import Syncer, open_syncer
 from monitor_tui.views.help import HelpScreen
 from monitor_tui.views.live import LiveView
@@ -37,8 +39,6 @@ DEMO_POLL_SECONDS = 5
 
 FAILURES_BEFORE_TOAST = 3
 
-TABS = ("live", "analytics", "budget", "export")
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -48,14 +48,21 @@ class Refreshed(Message):
     """A background refresh finished: a new snapshot, or why there is none."""
 
     def __init__(
-        self, snapshot: Snapshot | None, *, synced: bool, error: str | None
+        self,
+        snapshot: Snapshot | None,
+        *,
+        synced: bool,
+        sync_error: str | None = None,
+        read_error: str | None = None,
     ) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.synced = synced
         """True when the refresh ran a sync, not only a read of the store."""
-        self.error = error
-        """Why the sync or the read failed; None when it succeeded."""
+        self.sync_error = sync_error
+        """Why the sync failed; None when it succeeded or did not run."""
+        self.read_error = read_error
+        """Why the store or the budget could not be read; None when they were."""
 
 
 class MonitorApp(App[None]):
@@ -63,7 +70,9 @@ class MonitorApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "monitor-tui"
-    AUTO_FOCUS = None
+    AUTO_FOCUS = "LiveView"
+    """The Live tab takes the keys first, so arrows and Page Down scroll it on a
+    small terminal; it binds no digits, so `1`-`4` still switch tabs."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show_tab('live')", "Live", id="tab-live"),
         Binding("2", "show_tab('analytics')", "Analytics", id="tab-analytics"),
@@ -80,7 +89,9 @@ class MonitorApp(App[None]):
     syncing: reactive[bool] = reactive(False)
     """True while a sync runs in the background."""
     problem: reactive[str | None] = reactive(None)
-    """Why the last sync or read in this session failed; None once one succeeds."""
+    """Why this session's last sync failed; None once one succeeds."""
+    store_problem: reactive[str | None] = reactive(None)
+    """Why the last read of the store or the budget failed, if it did."""
 
     def __init__(
         self,
@@ -89,21 +100,23 @@ class MonitorApp(App[None]):
         clock: Clock = _now,
         autostart: bool = True,
         poll_seconds: float | None = None,
+        syncer: Syncer | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.clock = clock
         self.autostart = autostart
-        self.poll_seconds = poll_seconds or (
-            min(settings.poll_interval_seconds, DEMO_POLL_SECONDS)
-            if settings.use_demo
-            else settings.poll_interval_seconds
-        )
+        if poll_seconds is None:
+            poll_seconds = settings.poll_interval_seconds
+            if settings.use_demo:
+                poll_seconds = min(poll_seconds, DEMO_POLL_SECONDS)
+        self.poll_seconds = poll_seconds
         self.failures = 0
         """Syncs that failed in a row."""
         self._busy = False
         self._next_sync: Timer | None = None
-        self._syncer: Syncer | None = None
+        self._syncer = syncer
+        self._quitting = threading.Event()
         self.sub_title = "DEMO data" if settings.use_demo else "LIVE"
 
     def compose(self) -> ComposeResult:
@@ -111,7 +124,10 @@ class MonitorApp(App[None]):
         with TabbedContent(initial="live"):
             with TabPane("1 Live", id="live"):
                 yield LiveView(self.settings, self.clock).data_bind(
-                    MonitorApp.snapshot, MonitorApp.syncing, MonitorApp.problem
+                    MonitorApp.snapshot,
+                    MonitorApp.syncing,
+                    MonitorApp.problem,
+                    MonitorApp.store_problem,
                 )
             with TabPane("2 Analytics", id="analytics"):
                 yield PendingView(
@@ -135,6 +151,7 @@ class MonitorApp(App[None]):
         self._refresh(sync=False)
 
     def on_unmount(self) -> None:
+        self._quitting.set()
         if self._next_sync is not None:
             self._next_sync.stop()
         if self._syncer is not None and not self._busy:
@@ -149,7 +166,12 @@ class MonitorApp(App[None]):
     def action_sync_now(self) -> None:
         """Sync at once instead of waiting for the next scheduled sync."""
         if self._busy:
-            self.notify("A sync is already running.", timeout=3)
+            self.notify(
+                "A sync is already running."
+                if self.syncing
+                else "Reading the store; a sync follows.",
+                timeout=3,
+            )
             return
         self.start_sync()
 
@@ -185,40 +207,66 @@ class MonitorApp(App[None]):
         ).start()
 
     def _refresh_in_background(self, sync: bool) -> None:
-        error: str | None = None
-        snapshot: Snapshot | None = None
+        # The loop must outlive whatever one sync or read meets, so every
+        # failure becomes a message for the screen.
+        sync_error: str | None = None
         try:
             if sync:
                 if self._syncer is None:
                     self._syncer = open_syncer(
                         self.settings, lambda: int(self.clock().timestamp())
                     )
-                error = self._syncer.sync().error
-            snapshot = self.read_snapshot()
-        except Exception as exc:  # the loop must outlive whatever one sync meets
-            log.exception("refresh failed")
-            error = str(exc) or type(exc).__name__
-        self.post_message(Refreshed(snapshot, synced=sync, error=error))
+                sync_error = self._syncer.sync(self._quitting.is_set).error
+        except Exception as exc:
+            log.exception("the sync failed")
+            sync_error = str(exc) or type(exc).__name__
+        finally:
+            if self._quitting.is_set() and self._syncer is not None:
+                self._syncer.close()
+        if self._quitting.is_set():
+            return
+        snapshot: Snapshot | None = None
+        read_error: str | None = None
+        try:
+            snapshot, read_error = self.read_snapshot()
+        except Exception as exc:
+            log.exception("the store could not be read")
+            read_error = str(exc) or type(exc).__name__
+        self.post_message(
+            Refreshed(
+                snapshot, synced=sync, sync_error=sync_error, read_error=read_error
+            )
+        )
 
-    def read_snapshot(self) -> Snapshot:
-        """Build the snapshot from the store (blocking; call off the UI thread)."""
-        budget = load_budget(Store(self.settings.data_dir))
-        return build_snapshot(
+    def read_snapshot(self) -> tuple[Snapshot, str | None]:
+        """Build the snapshot from the store (blocking; call off the UI thread).
+
+        Returns:
+            The snapshot, and why the budget could not be read if it could not:
+            a damaged budget must not hide the spend.
+        """
+        try:
+            budget, problem = load_budget(Store(self.settings.data_dir)), None
+        except StoreError as exc:
+            budget, problem = None, str(exc)
+        snapshot = build_snapshot(
             Store(self.settings.store_dir),
             self.settings.origin,
             budget,
             self.settings.zone,
             self.clock(),
         )
+        return snapshot, problem
 
     def on_refreshed(self, message: Refreshed) -> None:
         self._busy = False
         self.syncing = False
         if message.snapshot is not None:
             self.snapshot = message.snapshot
-        self.problem = message.error
+        self.store_problem = message.read_error
         if message.synced:
-            self._count_failure(message.error)
+            self.problem = message.sync_error
+            self._count_failure(message.sync_error)
         if not self.autostart or not self.is_running:
             return
         if message.synced:
@@ -230,17 +278,20 @@ class MonitorApp(App[None]):
     def _count_failure(self, error: str | None) -> None:
         if error is None:
             if self.failures >= FAILURES_BEFORE_TOAST:
+                self.clear_notifications()
                 self.notify("Syncing works again.", title="Sync")
             self.failures = 0
             return
         self.failures += 1
         if self.failures == FAILURES_BEFORE_TOAST:
+            retry = f" Still trying every {self.poll_seconds:g} s." * self.autostart
+            # The error may quote the server: never read it as markup.
             self.notify(
-                f"{error}\nThe last good data stays on screen; still trying every "
-                f"{self.poll_seconds:g} s.",
+                f"{printable(error)}\nThe last good data stays on screen.{retry}",
                 title=f"Sync failed {FAILURES_BEFORE_TOAST} times in a row",
                 severity="error",
                 timeout=15,
+                markup=False,
             )
 
 
@@ -250,6 +301,7 @@ def build_app(
     clock: Clock = _now,
     autostart: bool = True,
     poll_seconds: float | None = None,
+    syncer: Syncer | None = None,
 ) -> MonitorApp:
     """The app, used by the ``monitor-tui`` command and by the tests.
 
@@ -258,16 +310,49 @@ def build_app(
         clock: the current time; tests pass a fixed one.
         autostart: sync on start and then on a timer; tests start syncs by hand.
         poll_seconds: seconds between syncs, overriding the settings.
+        syncer: the syncer to use; by default one for the settings' source is
+            opened on the first sync.
     """
     return MonitorApp(
-        settings, clock=clock, autostart=autostart, poll_seconds=poll_seconds
+        settings,
+        clock=clock,
+        autostart=autostart,
+        poll_seconds=poll_seconds,
+        syncer=syncer,
     )
+
+
+LOG_FILE = "monitor-tui.log"
+LOG_BYTES = 1_000_000
+
+
+def _log_to_file(settings: Settings) -> None:
+    """Keep a record of each sync in the data directory, since the screen is the
+    app's: records go to the log file and Textual's console, never to stderr."""
+    handlers: list[logging.Handler] = [TextualHandler()]
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            RotatingFileHandler(
+                settings.data_dir / LOG_FILE,
+                maxBytes=LOG_BYTES,
+                backupCount=2,
+                encoding="utf-8",
+            )
+        )
+    except OSError:
+        pass  # the screen says what is wrong with the data directory
+    logging.basicConfig(
+        level=logging.WARNING,
+        handlers=handlers,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("monitor_tui").setLevel(logging.INFO)
 
 
 def run_app(settings: Settings, *, clock: Clock = _now) -> int:
     """Run the app in this terminal until the user quits; return the exit code."""
-    # The screen is the app's: log records go to Textual's console, not stderr.
-    logging.basicConfig(level=logging.WARNING, handlers=[TextualHandler()])
+    _log_to_file(settings)
     app = build_app(settings, clock=clock)
     app.run()
     return app.return_code or 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -216,15 +217,18 @@ def _run_command(
     code = EXIT_OK
     if args.command == "sync" or args.sync:
         result = _sync(settings, clock)
-        if args.command == "sync" and args.json:
-            print(json.dumps(_sync_json(result), indent=2), file=out)
-        else:
-            print(format_sync(result), file=out if result.ok else err)
         code = EXIT_OK if result.ok else EXIT_PROBLEM
         if args.command == "sync":
+            if args.json:
+                print(json.dumps(_sync_json(result), indent=2), file=out)
+            else:
+                print(format_sync(result), file=out if result.ok else err)
             return code
-        # After a failed sync the report still shows the last good data.
-        print(file=out)
+        # Before a report, stdout holds the report alone, so --json parses; after
+        # a failed sync the report still shows the last good data.
+        print(format_sync(result), file=err if args.json or not result.ok else out)
+        if result.ok and not args.json:
+            print(file=out)
 
     report = _report(settings, store, clock)
     if getattr(args, "json", False):
@@ -299,6 +303,10 @@ def run() -> None:
     """The console script's entry point."""
     try:
         code = main()
+    except BrokenPipeError:
+        # The reader (`| head`) has gone; say nothing more, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_OK
     except KeyboardInterrupt:
         # A sync stopped here is read again from the same place next time.
         print("monitor-tui: interrupted", file=sys.stderr)

@@ -14,7 +14,8 @@ from monitor_tui.report import ModelLine, Report, build_report
 from monitor_tui.store import Store, StoreError
 from monitor_tui.usage import align
 
-SPARK_HOURS = 24
+CHART_HOURS = 24
+"""The hours of spend the Live tab charts, the current one last."""
 
 
 def load_budget(store: Store) -> Budget | None:
@@ -55,7 +56,6 @@ class SyncStatus:
     """How fresh the data is: the last good sync and, if the last one failed, why."""
 
     last_ok_at: datetime | None
-    last_attempt_at: datetime | None
     error: str | None
     """The reason the last finished sync failed; None when it succeeded."""
 
@@ -67,7 +67,7 @@ class Snapshot:
     report: Report
     budget: Budget | None
     hourly_spend: tuple[HourSpend, ...]
-    """Spend per hour over the last 24 hours, the current hour last."""
+    """Spend per hour over the last ``CHART_HOURS`` hours, the current one last."""
     sync: SyncStatus
     zone: ZoneInfo
     """The display zone."""
@@ -109,7 +109,7 @@ class Snapshot:
 
 def _hourly_spend(store: Store, origin: str, now: datetime) -> tuple[HourSpend, ...]:
     current = align(int(now.timestamp()), "1h")
-    first = current - (SPARK_HOURS - 1) * 3600
+    first = current - (CHART_HOURS - 1) * 3600
     spend = dict.fromkeys(range(first, current + 1, 3600), Decimal(0))
     for row in store.usage_rows(origin, "1h", first, current + 3600):
         if row.get("cost_usd") is not None and row["start"] in spend:
@@ -133,7 +133,6 @@ def _sync_status(store: Store, origin: str) -> SyncStatus:
     error = record.get("error") if failed else None
     return SyncStatus(
         last_ok_at=moment("last_ok_at"),
-        last_attempt_at=moment("finished_at"),
         error=str(error or "the sync failed") if failed else None,
     )
 

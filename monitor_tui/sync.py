@@ -188,8 +188,11 @@ class Syncer:
         """Release the source's connections."""
         self.source.close()
 
-    def sync(self) -> SyncResult:
+    def sync(self, stopping: Callable[[], bool] = lambda: False) -> SyncResult:
         """Read every planned window and store it; never raises for API trouble.
+
+        ``stopping`` is asked before each window; once it says yes, the sync ends
+        there as failed, with what it has stored kept.
 
         A window's watermark moves only after its rows are stored, so a sync that
         is interrupted is simply read again from the same place next time.
@@ -211,6 +214,8 @@ class Syncer:
         began = time.perf_counter()
         try:
             for window in plan_windows(self.store, origin, now, self.history_days):
+                if stopping():
+                    raise SyncError("the sync was stopped before it finished")
                 # Counted before reading, so a failed window still shows its pages.
                 outcome = WindowResult(window)
                 result.windows.append(outcome)
@@ -297,7 +302,9 @@ def open_syncer(settings: Settings, clock: Callable[[], int]) -> Syncer:
     if settings.use_demo:
         from monitor_tui.sources.demo import DemoOrganization
 
-        source = DemoOrganization(zone=settings.zone, now=clock)
+        # The demo's day follows UTC, not the display zone: every window on one
+        # data directory must see the same made-up organization.
+        source = DemoOrganization(now=clock)
     else:
         from monitor_tui.sources.openai_api import OpenAISource
 

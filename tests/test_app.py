@@ -5,6 +5,7 @@ data with its age and reason, and three failures in a row bring one toast."""
 from __future__ import annotations
 
 import io
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -22,8 +23,10 @@ from textual.widgets import ProgressBar, Static, TabbedContent
 from monitor_tui.app import MonitorApp, Refreshed, build_app
 from monitor_tui.budget import Budget
 from monitor_tui.config import Settings
+from monitor_tui.sources.demo import DemoOrganization
 from monitor_tui.store import Store
-from tests.conftest import ADMIN_KEY, NOW
+from monitor_tui.sync import Syncer
+from tests.conftest import ADMIN_KEY, NOW, NOW_EPOCH
 from tests.factories import HAND_COMPUTED
 
 SIZE = (110, 44)
@@ -149,7 +152,7 @@ async def test_after_a_sync_the_live_tab_shows_the_servers_figures(
     harness = Harness(live_settings(api_server, tmp_path), Clock())
     async with harness.run() as pilot:
         refreshed = await harness.sync(pilot)
-        assert refreshed.error is None
+        assert refreshed.sync_error is None
         app = harness.app
 
         # $2.75 + $0.60 + $0.06, as tests/factories.py works out.
@@ -202,7 +205,7 @@ async def test_a_failing_server_leaves_the_last_good_data_with_age_and_reason(
 
         refreshed = await harness.sync(pilot)
 
-        assert refreshed.error is not None and "500" in refreshed.error
+        assert refreshed.sync_error is not None and "500" in refreshed.sync_error
         app = harness.app
         assert app.is_running
         problem = shown(app, "#problem")
@@ -228,7 +231,7 @@ async def test_three_failed_syncs_in_a_row_bring_one_toast(api_server, tmp_path)
         assert len(errors) == 1
         title, message, _ = errors[0]
         assert title == "Sync failed 3 times in a row"
-        assert "500" in message and "still trying every 60 s" in message
+        assert "500" in message and "The last good data stays on screen." in message
         assert harness.app.failures == 4
 
 
@@ -240,7 +243,7 @@ async def test_a_good_sync_ends_a_failure_streak_and_says_so(api_server, tmp_pat
             await harness.sync(pilot)
         api_server.clear_faults()
         refreshed = await harness.sync(pilot)
-        assert refreshed.error is None
+        assert refreshed.sync_error is None
         assert harness.app.failures == 0
         assert harness.toasts[-1][:2] == ("Sync", "Syncing works again.")
         assert not harness.app.query_one("#problem").display
@@ -264,19 +267,44 @@ async def test_the_screen_answers_keys_while_a_slow_sync_runs(api_server, tmp_pa
         assert not harness.app.syncing
 
 
-async def test_the_loop_schedules_the_next_sync_after_the_last_one(tmp_path):
-    app = build_app(demo_settings(tmp_path), clock=Clock(), poll_seconds=0.05)
+class RecordingSyncer(Syncer):
+    """A real syncer that notes when each sync starts and ends, and takes a while."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spans: list[tuple[float, float]] = []
+
+    def sync(self, stopping: Callable[[], bool] = lambda: False) -> Any:
+        began = time.monotonic()
+        time.sleep(0.05)  # long enough for a timer-driven loop to start another
+        result = super().sync(stopping)
+        self.spans.append((began, time.monotonic()))
+        return result
+
+
+async def test_the_loop_starts_each_sync_only_after_the_last_one_ended(tmp_path):
+    settings = demo_settings(tmp_path)
+    syncer = RecordingSyncer(
+        Store(settings.store_dir),
+        DemoOrganization(now=lambda: NOW_EPOCH),
+        history_days=35,
+        clock=lambda: NOW_EPOCH,
+    )
+    app = build_app(settings, clock=Clock(), poll_seconds=0.01, syncer=syncer)
     app.theme = "textual-dark"
     messages: list[Message] = []
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         deadline = time.monotonic() + 30
-        while sum(isinstance(m, Refreshed) and m.synced for m in messages) < 3:
+        while len(syncer.spans) < 4:
             assert time.monotonic() < deadline
             await pilot.pause(0.02)
-        refreshes = [m for m in messages if isinstance(m, Refreshed)]
-        # The store is read and shown first; the first sync then starts by itself.
-        assert refreshes[0].synced is False
-        assert all(m.synced and m.error is None for m in refreshes[1:])
+
+    for (_, ended), (began, _) in itertools.pairwise(syncer.spans):
+        assert began >= ended, "a sync started before the last one ended"
+    refreshes = [m for m in messages if isinstance(m, Refreshed)]
+    # The store is read and shown first; the first sync then starts by itself.
+    assert refreshes[0].synced is False
+    assert all(m.synced and m.sync_error is None for m in refreshes[1:])
 
 
 async def test_demo_data_is_labelled_and_says_how_to_connect(tmp_path):
@@ -324,9 +352,71 @@ async def test_a_refused_key_on_the_first_sync_says_so_and_that_nothing_was_read
     harness = Harness(settings, Clock())
     async with harness.run() as pilot:
         refreshed = await harness.sync(pilot)
-        assert refreshed.error is not None
+        assert refreshed.sync_error is not None
         problem = shown(harness.app, "#problem")
         assert "the API refused the key (401)" in problem
         assert problem.endswith("no data has been read yet")
         assert "sk-admin-wrong-key-00" not in problem
         assert "not synced yet" in shown(harness.app, "#freshness")
+
+
+async def test_a_failure_toast_shows_the_servers_words_literally(api_server, tmp_path):
+    # Square brackets are Rich markup; read as markup this would crash the app.
+    body = {"error": {"message": "bad [/bold] thing [@click=app.quit]x[/]"}}
+    api_server.add_fault(status=500, retry_after=0.01, count=1000, body=body)
+    harness = Harness(live_settings(api_server, tmp_path), Clock())
+    async with harness.app.run_test(
+        size=SIZE, message_hook=harness.messages.append, notifications=True
+    ) as pilot:
+        for _ in range(3):
+            await harness.sync(pilot)
+        await pilot.pause()
+        assert harness.app.is_running
+        assert "bad [/bold] thing" in harness.toasts[-1][1]
+        assert "bad [/bold] thing" in shown(harness.app, "#problem")
+
+
+async def test_a_damaged_budget_is_named_and_the_spend_still_shows(
+    api_server, tmp_path
+):
+    api_server.set_records(HAND_COMPUTED)
+    Store(tmp_path).set_budget({"amount_usd": "abc", "start_day": 1})
+    harness = Harness(live_settings(api_server, tmp_path), Clock())
+    async with harness.run() as pilot:
+        for _ in range(3):
+            refreshed = await harness.sync(pilot)
+        app = harness.app
+        assert refreshed.sync_error is None and app.failures == 0
+        assert harness.toasts == []
+        assert "the stored budget is damaged" in shown(app, "#store-problem")
+        assert "budget set AMOUNT" in shown(app, "#store-problem")
+        assert not app.query_one("#problem").display
+        assert shown(app, "#spend-text").startswith("$3.41 this period")
+
+
+async def test_an_unreadable_store_is_said_plainly_not_as_a_sync_failure(tmp_path):
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "state.json").write_text("not json")
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.run() as pilot:
+        await harness.settle(pilot, lambda: bool(harness.refreshes()))
+        app = harness.app
+        assert "damaged" in shown(app, "#store-problem")
+        assert "cannot read the store" in shown(app, "#freshness")
+        assert shown(app, "#figures") == "The store could not be read."
+        assert app.failures == 0
+
+
+async def test_the_period_is_shown_in_the_budgets_zone(api_server, tmp_path):
+    api_server.set_records(HAND_COMPUTED)
+    budget = Budget(amount_usd=20, timezone="Asia/Tokyo")
+    Store(tmp_path).set_budget(budget.to_record())
+    settings = replace(live_settings(api_server, tmp_path), timezone="America/New_York")
+    harness = Harness(settings, Clock())
+    async with harness.run() as pilot:
+        await harness.sync(pilot)
+        # Midnight 1 December in Tokyo is still 30 November in New York.
+        assert shown(harness.app, "#period-text").startswith(
+            "Tue 01 Dec → Fri 01 Jan (Asia/Tokyo)"
+        )
+        assert "Thu 31 Dec 10:00 EST" in shown(harness.app, "#figures")

@@ -302,3 +302,18 @@ def test_report_without_sync_reads_only_the_store(api_server, tmp_path):
     assert code == 0
     assert api_server.requests == []
     assert "Synced     never" in out
+
+
+def test_report_sync_json_prints_only_the_report_on_stdout(api_server, tmp_path):
+    api_server.set_records(HAND_COMPUTED)
+    env = live_env(api_server, tmp_path)
+    code, out, err = run(["report", "--sync", "--json"], env)
+    assert code == 0
+    assert json.loads(out)["spend_usd"] == "3.410000"
+    assert "synced LIVE" in err
+
+    api_server.add_fault(status=500, retry_after=None, count=1000)
+    code, out, err = run(["report", "--sync", "--json"], env)
+    assert code == 1
+    assert json.loads(out)["spend_usd"] == "3.410000"
+    assert "sync FAILED" in err

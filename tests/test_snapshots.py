@@ -6,6 +6,7 @@ A changed screen fails here with a side-by-side report; after looking at it,
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from textual.pilot import Pilot
@@ -26,13 +27,15 @@ def demo_app(tmp_path, clock: Clock) -> MonitorApp:
     return app
 
 
-async def sync_and_wait(pilot: Pilot, app: MonitorApp, syncs: int = 1) -> None:
-    for _ in range(syncs):
-        while app.snapshot is None or app.syncing:
-            await pilot.pause(0.02)
-        app.start_sync()
-        while app.syncing:
-            await pilot.pause(0.02)
+async def sync_and_wait(pilot: Pilot, app: MonitorApp) -> None:
+    deadline = time.monotonic() + 30
+    while app.snapshot is None or app.syncing:
+        assert time.monotonic() < deadline, "the store was never read"
+        await pilot.pause(0.02)
+    assert app.start_sync()
+    while app.syncing:
+        assert time.monotonic() < deadline, "the sync never finished"
+        await pilot.pause(0.02)
     await pilot.pause()
 
 

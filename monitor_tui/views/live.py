@@ -59,6 +59,8 @@ class LiveView(VerticalScroll):
     """True while a sync runs."""
     problem: reactive[str | None] = reactive(None)
     """Why this session's last sync failed, if it did."""
+    store_problem: reactive[str | None] = reactive(None)
+    """Why the store or the budget could not be read, if they could not."""
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime]) -> None:
         super().__init__()
@@ -70,6 +72,7 @@ class LiveView(VerticalScroll):
             yield Static(demo_banner(self.settings), id="demo-banner", markup=False)
         yield Static(id="freshness")
         yield Static(id="problem")
+        yield Static(id="store-problem")
         with Horizontal(classes="meter"):
             yield Label("Spend", classes="meter-label")
             yield ProgressBar(
@@ -102,6 +105,9 @@ class LiveView(VerticalScroll):
     def watch_problem(self) -> None:
         self._show_freshness()
 
+    def watch_store_problem(self) -> None:
+        self._show_snapshot()
+
     # Drawing
 
     def _show_snapshot(self) -> None:
@@ -114,7 +120,11 @@ class LiveView(VerticalScroll):
         self.query_one("#chart-title").display = snapshot is not None
         self.query_one(HourlySpendChart).display = snapshot is not None
         if snapshot is None:
-            self.query_one("#figures", Static).update("Reading the store…")
+            self.query_one("#figures", Static).update(
+                "The store could not be read."
+                if self.store_problem
+                else "Reading the store…"
+            )
             self.query_one("#crossing").display = False
             return
         self._show_spend(snapshot)
@@ -123,7 +133,7 @@ class LiveView(VerticalScroll):
         self.query_one("#figures", Static).update(self._figures(snapshot))
         zone = snapshot.zone
         self.query_one("#chart-title", Label).update(
-            f"Spend per hour, last 24 hours ({zone.key})"
+            f"Spend per hour, last {len(snapshot.hourly_spend)} hours ({zone.key})"
         )
         self.query_one(HourlySpendChart).show_hours(snapshot.hourly_spend, zone)
 
@@ -137,7 +147,7 @@ class LiveView(VerticalScroll):
         spend = screen_money(report.spend_usd)
         if report.spend_is_lower_bound:
             spend = f"at least {spend}"
-        if share is None or snapshot.budget is None:
+        if snapshot.budget is None or share is None:
             text.update(f"{spend} this period · set one: monitor-tui budget set AMOUNT")
             return
         bar.update(progress=float(min(share, Decimal(100))))
@@ -154,9 +164,13 @@ class LiveView(VerticalScroll):
             progress=float(snapshot.period_share)
         )
         left = span(period.end - snapshot.now)
+        # The period is the budget's: its days are those of the budget's zone.
+        start, end = period.local(period.start), period.local(period.end)
+        days = f"{start:%a %d %b} → {end:%a %d %b}"
+        if period.zone.key != snapshot.zone.key:
+            days += f" ({period.zone.key})"
         self.query_one("#period-text", Static).update(
-            f"{self._day(snapshot, period.start)} → {self._day(snapshot, period.end)}"
-            f" · {screen_percent(snapshot.period_share)} passed · {left} left"
+            f"{days} · {screen_percent(snapshot.period_share)} passed · {left} left"
         )
 
     def _show_crossing(self, snapshot: Snapshot) -> None:
@@ -240,7 +254,9 @@ class LiveView(VerticalScroll):
         last_ok = snapshot.sync.last_ok_at if snapshot else None
         stale = False
         if snapshot is None:
-            line.append("reading the store")
+            line.append(
+                "cannot read the store" if self.store_problem else "reading the store"
+            )
         elif last_ok is None:
             line.append("not synced yet")
         else:
@@ -258,6 +274,11 @@ class LiveView(VerticalScroll):
         freshness.set_class(stale, "stale")
         freshness.update(line)
 
+        store_box = self.query_one("#store-problem", Static)
+        store_box.display = self.store_problem is not None
+        if self.store_problem is not None:
+            store_box.update(Text(f"✗ {printable(self.store_problem)}"))
+
         problem = self.problem or (snapshot.sync.error if snapshot else None)
         box = self.query_one("#problem", Static)
         box.display = problem is not None
@@ -271,10 +292,6 @@ class LiveView(VerticalScroll):
             box.update(Text(f"✗ Sync failed: {printable(problem)} · {shown}"))
 
     # Times, in the display zone
-
-    @staticmethod
-    def _day(snapshot: Snapshot, moment: datetime) -> str:
-        return f"{moment.astimezone(snapshot.zone):%a %d %b}"
 
     @staticmethod
     def _moment(snapshot: Snapshot, moment: datetime) -> str:

@@ -28,10 +28,14 @@ class HourlySpendChart(PlotextPlot):
         plt.clear_data()
         positions = list(range(len(hours)))
         # Dollars become floats only here, to be drawn; sums stay Decimal.
-        plt.bar(positions, [float(hour.spend_usd) for hour in hours], width=0.6)
+        plt.bar(positions, [float(hour.spend_usd) for hour in hours], width=0.4)
         labels = [f"{hour.start.astimezone(zone):%H}h" for hour in hours]
         plt.xticks(
             positions[::-LABEL_EVERY_HOURS][::-1], labels[::-LABEL_EVERY_HOURS][::-1]
         )
+        if not any(hour.spend_usd for hour in hours):
+            plt.ylim(0, 1)  # plotext would centre an all-zero axis on zero
+        else:
+            plt.ylim(0, None)
         plt.ylabel("$ / hour")
         self.refresh()
