@@ -27,7 +27,7 @@ from monitor_tui.sources.demo import DemoOrganization
 from monitor_tui.store import Store
 from monitor_tui.sync import Syncer
 from tests.conftest import ADMIN_KEY, NOW, NOW_EPOCH
-from tests.factories import HAND_COMPUTED
+from tests.factories import HAND_COMPUTED, completion
 
 SIZE = (110, 44)
 
@@ -420,3 +420,26 @@ async def test_the_period_is_shown_in_the_budgets_zone(api_server, tmp_path):
             "Tue 01 Dec → Fri 01 Jan (Asia/Tokyo)"
         )
         assert "Thu 31 Dec 10:00 EST" in shown(harness.app, "#figures")
+
+
+async def test_each_sync_brings_the_servers_new_usage_to_the_screen(
+    api_server, tmp_path
+):
+    api_server.set_records(HAND_COMPUTED)
+    clock = Clock()
+    harness = Harness(live_settings(api_server, tmp_path), clock)
+    async with harness.run() as pilot:
+        await harness.sync(pilot)
+        assert shown(harness.app, "#spend-text").startswith("$3.41 this period")
+
+        # 1M more gpt-4o-mini input, $0.15, arrives in the current hour.
+        api_server.add_records(
+            [completion(NOW_EPOCH + 60, "gpt-4o-mini-2024-07-18", input_tokens=10**6)]
+        )
+        clock.now = NOW + timedelta(minutes=2)
+        api_server.now = NOW_EPOCH + 120
+        await harness.sync(pilot)
+
+        assert shown(harness.app, "#spend-text").startswith("$3.56 this period")
+        assert "Requests    7" in shown(harness.app, "#figures")
+        assert "last good sync 15:32:20 (0 s ago)" in shown(harness.app, "#freshness")
