@@ -27,11 +27,13 @@ def parse_amount(text: str) -> Decimal:
     """
     try:
         amount = Decimal(text.strip())
+        if not amount.is_finite():
+            raise InvalidOperation
     except InvalidOperation:
         raise BudgetError(
             f"{text!r} is not an amount; give dollars such as 100 or 250.50"
         ) from None
-    if not amount.is_finite() or not MIN_BUDGET_USD <= amount <= MAX_BUDGET_USD:
+    if not MIN_BUDGET_USD <= amount <= MAX_BUDGET_USD:
         raise BudgetError(
             f"{text} is out of range; the budget is from ${MIN_BUDGET_USD} to "
             f"${MAX_BUDGET_USD:,.2f}"

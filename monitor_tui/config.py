@@ -93,9 +93,11 @@ def system_zone() -> str:
     import tzlocal
 
     try:
-        return tzlocal.get_localzone_name() or "UTC"
+        name = tzlocal.get_localzone_name() or "UTC"
     except Exception:  # tzlocal raises several kinds on odd systems
         return "UTC"
+    # Containers often name UTC by an alias; show the name people know.
+    return "UTC" if name in ("Etc/UTC", "Etc/Universal", "Etc/Zulu", "UCT") else name
 
 
 def _read_file(path: Path, *, required: bool) -> dict[str, Any]:

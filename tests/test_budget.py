@@ -33,7 +33,8 @@ def test_plain_amounts_are_dollars_and_cents(text, amount):
         ("0.001", "out of range"),
         ("1e-999999", "out of range"),
         ("10000000.01", "out of range"),
-        ("NaN", "out of range"),
+        ("NaN", "not an amount"),
+        ("inf", "not an amount"),
         ("250.505", "fractions of a cent"),
     ],
 )

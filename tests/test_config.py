@@ -115,3 +115,14 @@ def test_an_empty_data_dir_is_refused(tmp_path):
 def test_an_empty_timezone_flag_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="--timezone is empty"):
         load_settings(env={}, config_path=write(tmp_path / "c.toml", ""), timezone="")
+
+
+def test_the_system_zone_is_named_utc_not_by_an_alias(monkeypatch):
+    import tzlocal
+
+    from monitor_tui.config import system_zone
+
+    monkeypatch.setattr(tzlocal, "get_localzone_name", lambda: "Etc/UTC")
+    assert system_zone() == "UTC"
+    monkeypatch.setattr(tzlocal, "get_localzone_name", lambda: "Europe/Paris")
+    assert system_zone() == "Europe/Paris"
