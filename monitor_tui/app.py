@@ -24,7 +24,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 from monitor_tui.config import Settings
 from monitor_tui.report_text import printable
 from monitor_tui.snapshot import Snapshot, build_snapshot, load_budget
-from monitor_tui.store import Store, StoreError
+from monitor_tui.store import Store, StoreError, data_dir_problem
 from monitor_tui.sync import Syncer, open_syncer
 from monitor_tui.views.help import HelpScreen
 from monitor_tui.views.live import LiveView
@@ -38,6 +38,10 @@ DEMO_POLL_SECONDS = 5
 """Demo data is made up locally, so the demo syncs often enough to visibly tick."""
 
 FAILURES_BEFORE_TOAST = 3
+
+STORE_CHECK_SECONDS = 2
+"""How often the app looks whether another process (``budget set``, a cron
+``sync``) changed the store, to show that without waiting for its own sync."""
 
 
 def _now() -> datetime:
@@ -54,9 +58,12 @@ class Refreshed(Message):
         synced: bool,
         sync_error: str | None = None,
         read_error: str | None = None,
+        store_state: tuple[int, ...] = (),
     ) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.store_state = store_state
+        """When the store's state files had last changed as the read began."""
         self.synced = synced
         """True when the refresh ran a sync, not only a read of the store."""
         self.sync_error = sync_error
@@ -117,6 +124,10 @@ class MonitorApp(App[None]):
         self._next_sync: Timer | None = None
         self._syncer = syncer
         self._quitting = threading.Event()
+        self._sync_after_read = autostart
+        """Start a sync when the read under way ends: the first one, or `r`."""
+        self._shown_state: tuple[int, ...] = ()
+        self._told_busy = False
         self.sub_title = "DEMO data" if settings.use_demo else "LIVE"
 
     def compose(self) -> ComposeResult:
@@ -149,6 +160,7 @@ class MonitorApp(App[None]):
 
     def on_mount(self) -> None:
         self._refresh(sync=False)
+        self.set_interval(STORE_CHECK_SECONDS, self._check_store)
 
     def on_unmount(self) -> None:
         self._quitting.set()
@@ -165,14 +177,14 @@ class MonitorApp(App[None]):
 
     def action_sync_now(self) -> None:
         """Sync at once instead of waiting for the next scheduled sync."""
-        if self._busy:
+        if self._busy and not self._told_busy:
+            self._told_busy = True  # once per sync, however often `r` is pressed
             self.notify(
                 "A sync is already running."
                 if self.syncing
                 else "Reading the store; a sync follows.",
                 timeout=3,
             )
-            return
         self.start_sync()
 
     def action_help(self) -> None:
@@ -188,6 +200,8 @@ class MonitorApp(App[None]):
             self._next_sync.stop()
             self._next_sync = None
         if self._busy:
+            # A read of the store ends soon; a sync already running is enough.
+            self._sync_after_read = self._sync_after_read or not self.syncing
             return False
         self.syncing = True
         self._refresh(sync=True)
@@ -219,7 +233,7 @@ class MonitorApp(App[None]):
                 sync_error = self._syncer.sync(self._quitting.is_set).error
         except Exception as exc:
             log.exception("the sync failed")
-            sync_error = str(exc) or type(exc).__name__
+            sync_error = self._describe(exc)
         finally:
             if self._quitting.is_set() and self._syncer is not None:
                 self._syncer.close()
@@ -227,16 +241,27 @@ class MonitorApp(App[None]):
             return
         snapshot: Snapshot | None = None
         read_error: str | None = None
+        # Taken before reading: a change made during the read is seen next time.
+        store_state = self._store_state()
         try:
             snapshot, read_error = self.read_snapshot()
         except Exception as exc:
             log.exception("the store could not be read")
-            read_error = str(exc) or type(exc).__name__
+            read_error = self._describe(exc)
         self.post_message(
             Refreshed(
-                snapshot, synced=sync, sync_error=sync_error, read_error=read_error
+                snapshot,
+                synced=sync,
+                sync_error=sync_error,
+                read_error=read_error,
+                store_state=store_state,
             )
         )
+
+    def _describe(self, exc: Exception) -> str:
+        if isinstance(exc, OSError) and exc.filename is not None:
+            return data_dir_problem(exc, self.settings.data_dir)
+        return str(exc) or type(exc).__name__
 
     def read_snapshot(self) -> tuple[Snapshot, str | None]:
         """Build the snapshot from the store (blocking; call off the UI thread).
@@ -260,20 +285,38 @@ class MonitorApp(App[None]):
 
     def on_refreshed(self, message: Refreshed) -> None:
         self._busy = False
+        self._told_busy = False
         self.syncing = False
         if message.snapshot is not None:
             self.snapshot = message.snapshot
+        self._shown_state = message.store_state
         self.store_problem = message.read_error
         if message.synced:
             self.problem = message.sync_error
             self._count_failure(message.sync_error)
-        if not self.autostart or not self.is_running:
+        if not self.is_running:
             return
         if message.synced:
-            self._next_sync = self.set_timer(self.poll_seconds, self.start_sync)
-        else:
+            if self.autostart:
+                self._next_sync = self.set_timer(self.poll_seconds, self.start_sync)
+        elif self._sync_after_read:
             # The first paint comes before the first sync, which imports the SDK.
+            self._sync_after_read = False
             self.call_after_refresh(self.start_sync)
+
+    def _store_state(self) -> tuple[int, ...]:
+        """When the files the snapshot reads last changed (0 where missing)."""
+        stamps = []
+        for folder in {self.settings.data_dir, self.settings.store_dir}:
+            try:
+                stamps.append((folder / "state.json").stat().st_mtime_ns)
+            except OSError:
+                stamps.append(0)
+        return tuple(stamps)
+
+    def _check_store(self) -> None:
+        if not self._busy and self._store_state() != self._shown_state:
+            self._refresh(sync=False)
 
     def _count_failure(self, error: str | None) -> None:
         if error is None:

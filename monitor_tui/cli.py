@@ -27,7 +27,7 @@ from monitor_tui.budget import (
     parse_amount,
 )
 from monitor_tui.config import ConfigError, Settings, load_settings
-from monitor_tui.store import Store, StoreError
+from monitor_tui.store import Store, StoreError, data_dir_problem
 
 if TYPE_CHECKING:
     from monitor_tui.report import Report
@@ -192,11 +192,7 @@ def main(
     except OSError as exc:
         if exc.filename is None:
             raise
-        print(
-            f"monitor-tui: cannot use the data directory {settings.data_dir}: "
-            f"{exc.strerror} ({exc.filename})",
-            file=err,
-        )
+        print(f"monitor-tui: {data_dir_problem(exc, settings.data_dir)}", file=err)
         return EXIT_USAGE
 
 

@@ -69,6 +69,13 @@ MIN_HISTORY_DAYS, MAX_HISTORY_DAYS = 35, 3650
 # TODO: read daily buckets for time before the hourly history, so that a short
 # history, or a range before it, is still counted.
 
+LIMITS = {
+    # Faster than every 10 s would only meet the API's rate limits; data in
+    # minute buckets arrives minutes late anyway.
+    "poll_interval_seconds": (10, 86_400),
+    "stale_after_minutes": (1, 525_600),
+}
+
 _FILE_KEYS: dict[str, type] = {
     "admin_key": str,
     "timezone": str,
@@ -147,9 +154,9 @@ def _check(settings: Settings) -> Settings:
             f"unknown time zone {settings.timezone!r}; use an IANA name such as "
             "'Europe/Paris' or 'UTC'"
         ) from exc
-    for name in ("poll_interval_seconds", "stale_after_minutes"):
-        if getattr(settings, name) < 1:
-            raise ConfigError(f"{name} must be at least 1")
+    for name, (low, high) in LIMITS.items():
+        if not low <= getattr(settings, name) <= high:
+            raise ConfigError(f"{name} must be {low} to {high}")
     if not MIN_HISTORY_DAYS <= settings.history_days <= MAX_HISTORY_DAYS:
         raise ConfigError(
             f"history_days must be {MIN_HISTORY_DAYS} to {MAX_HISTORY_DAYS}: the "

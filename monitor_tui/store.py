@@ -43,10 +43,21 @@ class StoreError(Exception):
 
 def damaged(path: Path, reason: str) -> StoreError:
     """The error for a store file that cannot be used, saying what to do."""
-    advice = "move it away and run `monitor-tui sync` to read its data again"
-    if path.name == "state.json":
-        advice += "; the budget kept in it must then be set again"
-    return StoreError(f"the store file {path} is damaged ({reason}); {advice}")
+    # The watermarks in state.json say what has been read, so only without
+    # them does the next sync read the history again.
+    # TODO: move a damaged file aside and re-read just its span by itself.
+    in_folder = path.parent.name in PARTITION_FOLDERS
+    state = (path.parent.parent if in_folder else path.parent) / "state.json"
+    files = "it" if path == state else f"it and {state}"
+    return StoreError(
+        f"the store file {path} is damaged ({reason}); move {files} away and run "
+        "`monitor-tui sync` to read the history again, then set the budget again"
+    )
+
+
+def data_dir_problem(exc: OSError, data_dir: Path) -> str:
+    """Say plainly that the data directory cannot be used, and why."""
+    return f"cannot use the data directory {data_dir}: {exc.strerror} ({exc.filename})"
 
 
 def _is_amount(value: Any) -> bool:
@@ -164,6 +175,7 @@ class _Partitioning:
 _HOURLY = _Partitioning("hourly", "%Y-%m-%d", _next_day)
 _DAILY = _Partitioning("daily", "%Y", _next_year)
 _COSTS = _Partitioning("costs", "%Y-%m", _next_month)
+PARTITION_FOLDERS = (_HOURLY.folder, _DAILY.folder, _COSTS.folder)
 
 
 def _span_start(name: str, split: _Partitioning) -> int | None:

@@ -443,3 +443,51 @@ async def test_each_sync_brings_the_servers_new_usage_to_the_screen(
         assert shown(harness.app, "#spend-text").startswith("$3.56 this period")
         assert "Requests    7" in shown(harness.app, "#figures")
         assert "last good sync 15:32:20 (0 s ago)" in shown(harness.app, "#freshness")
+
+
+async def test_a_budget_set_from_the_shell_shows_without_waiting_for_a_sync(
+    api_server, tmp_path
+):
+    api_server.set_records(HAND_COMPUTED)
+    harness = Harness(live_settings(api_server, tmp_path), Clock())
+    async with harness.run() as pilot:
+        await harness.sync(pilot)
+        syncs = len(api_server.requests)
+        Store(tmp_path).set_budget(Budget(amount_usd=20).to_record())
+
+        await harness.settle(pilot, lambda: harness.app.snapshot.budget is not None)
+
+        assert shown(harness.app, "#spend-text") == "$3.41 of $20.00 · 17.1%"
+        assert len(api_server.requests) == syncs, "read from the store, not synced"
+
+
+async def test_pressing_r_during_a_sync_says_so_once(api_server, tmp_path):
+    api_server.add_fault(status=None, delay=1.0, count=1)
+    harness = Harness(live_settings(api_server, tmp_path), Clock())
+    async with harness.run() as pilot:
+        await harness.settle(pilot, lambda: bool(harness.refreshes()))
+        harness.app.start_sync()
+        await pilot.press(*"rrrrrrrrrr")
+        await harness.settle(pilot, lambda: len(harness.refreshes()) == 2)
+        assert [t[1] for t in harness.toasts] == ["A sync is already running."]
+
+
+async def test_before_anything_is_read_the_spend_is_unknown_not_zero(tmp_path):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.run() as pilot:
+        await harness.settle(pilot, lambda: bool(harness.refreshes()))
+        assert shown(harness.app, "#spend-text").startswith("— this period")
+        figures = shown(harness.app, "#figures")
+        assert "Forecast    — (no usage has been read yet)" in figures
+        assert "$0.00" not in figures
+
+
+async def test_a_data_dir_that_cannot_be_used_is_named_once(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    harness = Harness(demo_settings(blocker), Clock())
+    async with harness.run() as pilot:
+        await harness.sync(pilot)
+        store_line = shown(harness.app, "#store-problem")
+        assert store_line.startswith(f"✗ cannot use the data directory {blocker}")
+        assert not harness.app.query_one("#problem").display

@@ -317,3 +317,24 @@ def test_report_sync_json_prints_only_the_report_on_stdout(api_server, tmp_path)
     assert code == 1
     assert json.loads(out)["spend_usd"] == "3.410000"
     assert "sync FAILED" in err
+
+
+def test_following_the_advice_for_a_damaged_day_file_restores_its_spend(
+    api_server, tmp_path
+):
+    api_server.set_records(HAND_COMPUTED)
+    env = live_env(api_server, tmp_path)
+    assert run(["sync"], env)[0] == 0
+    day_file = tmp_path / "hourly" / "2026-12-04.json"
+    day_file.write_text('{"_default": {"1": ')
+
+    code, _, err = run(["report"], env)
+    assert code == 1
+    state = tmp_path / "state.json"
+    assert f"move it and {state} away" in err
+
+    day_file.rename(tmp_path / "day.bak")
+    state.rename(tmp_path / "state.bak")
+    assert run(["sync"], env)[0] == 0
+    code, out, _ = run(["report", "--json"], env)
+    assert json.loads(out)["spend_usd"] == "3.410000"

@@ -26,6 +26,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close"),
         Binding("question_mark", "dismiss", "Close", show=False),
+        Binding("q", "app.quit", "Quit", show=False),
     ]
 
     DEFAULT_CSS = """

@@ -145,7 +145,9 @@ class LiveView(VerticalScroll):
         self.query_one("#no-budget").display = share is None
         text = self.query_one("#spend-text", Static)
         spend = screen_money(report.spend_usd)
-        if report.spend_is_lower_bound:
+        if snapshot.sync.last_ok_at is None and not report.requests:
+            spend = "—"  # nothing read yet is not the same as nothing spent
+        elif report.spend_is_lower_bound:
             spend = f"at least {spend}"
         if snapshot.budget is None or share is None:
             text.update(f"{spend} this period · set one: monitor-tui budget set AMOUNT")
@@ -196,12 +198,23 @@ class LiveView(VerticalScroll):
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
-        grid.add_row(
-            "Forecast",
-            f"{screen_money(report.forecast_usd)} at period end at the pace so far"
-            f" · {screen_money(report.forecast_recent_usd)} at the last 24 hours' "
-            "pace",
-        )
+        if snapshot.sync.last_ok_at is None and not report.requests:
+            grid.add_row("Forecast", "— (no usage has been read yet)")
+        else:
+            grid.add_row(
+                "Forecast",
+                f"{screen_money(report.forecast_usd)} at period end at the pace so "
+                f"far · {screen_money(report.forecast_recent_usd)} at the last 24 "
+                "hours' pace",
+            )
+        if report.billed_usd is None:
+            billed = "— (OpenAI's daily costs have not been read yet)"
+        else:
+            billed = (
+                f"{screen_money(report.billed_usd)} in OpenAI's daily costs so far "
+                "(they lag by about a day)"
+            )
+        grid.add_row("Billed", billed)
         if report.burn_rate_tokens_per_min is None:
             burn = "— (no minute data in the last few minutes)"
         else:
@@ -280,16 +293,20 @@ class LiveView(VerticalScroll):
             store_box.update(Text(f"✗ {printable(self.store_problem)}"))
 
         problem = self.problem or (snapshot.sync.error if snapshot else None)
+        if problem and self.store_problem and str(self.settings.data_dir) in problem:
+            problem = None  # a sync that failed on the store: its line says it
         box = self.query_one("#problem", Static)
         box.display = problem is not None
         if problem is not None:
-            shown = "no data has been read yet"
-            if last_ok is not None and snapshot is not None:
-                shown = (
-                    f"showing the data of {self._clock_time(snapshot, last_ok)}, "
+            text = f"✗ Sync failed: {printable(problem)}"
+            if snapshot is not None and last_ok is None:
+                text += " · no data has been read yet"
+            elif snapshot is not None and last_ok is not None:
+                text += (
+                    f" · showing the data of {self._clock_time(snapshot, last_ok)}, "
                     f"{span(now - last_ok)} old"
                 )
-            box.update(Text(f"✗ Sync failed: {printable(problem)} · {shown}"))
+            box.update(Text(text))
 
     # Times, in the display zone
 
