@@ -150,7 +150,8 @@ class LiveView(VerticalScroll):
         elif report.spend_is_lower_bound:
             spend = f"at least {spend}"
         if snapshot.budget is None or share is None:
-            text.update(f"{spend} this period · set one: monitor-tui budget set AMOUNT")
+            hint = "set one: monitor-tui budget set AMOUNT"
+            text.update(f"{spend} this period · {hint}")
             return
         bar.update(progress=float(min(share, Decimal(100))))
         bar.set_class(share >= 100, "over")
