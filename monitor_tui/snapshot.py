@@ -122,18 +122,11 @@ def _hourly_spend(store: Store, origin: str, now: datetime) -> tuple[HourSpend, 
 
 def _sync_status(store: Store, origin: str) -> SyncStatus:
     record = store.last_sync(origin) or {}
-
-    def moment(key: str) -> datetime | None:
-        value = record.get(key)
-        if type(value) is not int:
-            return None
-        return datetime.fromtimestamp(value, UTC)
-
+    last_ok = record.get("last_ok_at")  # the store gives an int or None
     failed = record.get("ok") is False
-    error = record.get("error") if failed else None
     return SyncStatus(
-        last_ok_at=moment("last_ok_at"),
-        error=str(error or "the sync failed") if failed else None,
+        last_ok_at=None if last_ok is None else datetime.fromtimestamp(last_ok, UTC),
+        error=str(record.get("error") or "the sync failed") if failed else None,
     )
 
 
