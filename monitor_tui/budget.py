@@ -1,4 +1,5 @@
-"""The monthly budget: its amount, the day its billing period starts, its zone."""
+"""The monthly budget: its amount, alert thresholds, the day its billing period
+starts, its zone, and optional budgets for single projects."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ MIN_BUDGET_USD = Decimal("0.01")
 MAX_BUDGET_USD = Decimal("10000000")
 CENT = Decimal("0.01")
 
+DEFAULT_THRESHOLDS = (50, 75, 90)
+"""Percentages of the budget at which an alert fires, unless the user sets others."""
+MAX_THRESHOLDS = 10
+
 
 class BudgetError(ValueError):
     """A budget value is unusable; the message says what is expected."""
@@ -25,8 +30,10 @@ def parse_amount(text: str) -> Decimal:
     Raises:
         BudgetError: not a plain amount of dollars and cents within range.
     """
+    if not text.strip():
+        raise BudgetError("enter an amount in dollars, such as 100 or 250.50")
     try:
-        amount = Decimal(text.strip())
+        amount = Decimal(text.strip().replace(",", "").removeprefix("$"))
         if not amount.is_finite():
             raise InvalidOperation
     except InvalidOperation:
@@ -35,12 +42,71 @@ def parse_amount(text: str) -> Decimal:
         ) from None
     if not MIN_BUDGET_USD <= amount <= MAX_BUDGET_USD:
         raise BudgetError(
-            f"{text} is out of range; the budget is from ${MIN_BUDGET_USD} to "
-            f"${MAX_BUDGET_USD:,.2f}"
+            f"{text.strip()} is out of range; the budget is from ${MIN_BUDGET_USD} "
+            f"to ${MAX_BUDGET_USD:,.2f}"
         )
     if amount != amount.quantize(CENT):
         raise BudgetError(f"{text} has fractions of a cent; give at most 2 decimals")
     return amount.quantize(CENT)
+
+
+def parse_thresholds(text: str) -> tuple[int, ...]:
+    """Read alert thresholds such as ``50,75,90``: whole percentages of the budget.
+
+    Raises:
+        BudgetError: empty, not whole numbers from 1 to 100, or one repeated.
+    """
+    parts = [
+        part.strip().removesuffix("%") for part in text.replace(" ", ",").split(",")
+    ]
+    parts = [part for part in parts if part]
+    if not parts:
+        raise BudgetError("give at least one threshold, such as 50,75,90")
+    values = []
+    for part in parts:
+        if not part.isdigit() or not 1 <= int(part) <= 100:
+            raise BudgetError(
+                f"{part!r} is not a whole percentage from 1 to 100; "
+                "give thresholds such as 50,75,90"
+            )
+        values.append(int(part))
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    if repeated:
+        raise BudgetError(f"{repeated[0]}% is given twice; give each threshold once")
+    if len(values) > MAX_THRESHOLDS:
+        raise BudgetError(f"give at most {MAX_THRESHOLDS} thresholds")
+    return tuple(sorted(values))
+
+
+def parse_project_budgets(text: str) -> tuple[tuple[str, Decimal], ...]:
+    """Read per-project budgets such as ``proj_abc=50, proj_def=120``.
+
+    Raises:
+        BudgetError: an entry is not ``PROJECT_ID=AMOUNT``, an amount is not a
+            budget, or a project is given twice.
+    """
+    budgets: dict[str, Decimal] = {}
+    for entry in text.replace(";", ",").replace("\n", ",").split(","):
+        if not entry.strip():
+            continue
+        project, sep, amount = entry.partition("=")
+        project = project.strip()
+        if not sep or not project or " " in project:
+            raise BudgetError(
+                f"{entry.strip()!r} is not PROJECT_ID=AMOUNT, such as proj_abc=50"
+            )
+        if project in budgets:
+            raise BudgetError(f"{project} is given twice; give each project once")
+        try:
+            budgets[project] = parse_amount(amount)
+        except BudgetError as exc:
+            raise BudgetError(f"{project}: {exc}") from None
+    return tuple(budgets.items())
+
+
+def format_project_budgets(budgets: tuple[tuple[str, Decimal], ...]) -> str:
+    """The text ``parse_project_budgets`` reads back: ``proj_abc=50.00, ...``."""
+    return ", ".join(f"{project}={amount}" for project, amount in budgets)
 
 
 def check_start_day(day: int) -> int:
@@ -70,6 +136,11 @@ class Budget:
     """The day of the month the billing period starts, 1 to 28."""
     timezone: str = "UTC"
     """The zone whose midnight starts the period; fixed when the budget is set."""
+    thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
+    """Percentages of the budget at which an alert fires, ascending."""
+    projects: tuple[tuple[str, Decimal], ...] = ()
+    """Budgets of single projects: (project id, dollars a month), each alerted on
+    at the same thresholds."""
 
     def period(self, now: datetime) -> BillingPeriod:
         """The billing period of this budget that contains ``now``."""
@@ -81,6 +152,8 @@ class Budget:
             "amount_usd": str(self.amount_usd),
             "start_day": self.start_day,
             "timezone": self.timezone,
+            "thresholds": list(self.thresholds),
+            "projects": {project: str(amount) for project, amount in self.projects},
         }
 
     @classmethod
@@ -94,10 +167,23 @@ class Budget:
             start_day = record.get("start_day", 1)
             if isinstance(start_day, bool) or not isinstance(start_day, int):
                 raise BudgetError(f"start day {start_day!r} is not a number")
+            thresholds = record.get("thresholds", list(DEFAULT_THRESHOLDS))
+            if not isinstance(thresholds, list) or not all(
+                type(value) is int for value in thresholds
+            ):
+                raise BudgetError(f"thresholds {thresholds!r} are not percentages")
+            projects = record.get("projects") or {}
+            if not isinstance(projects, dict):
+                raise BudgetError("the project budgets are not a table")
             return cls(
                 amount_usd=parse_amount(str(record["amount_usd"])),
                 start_day=check_start_day(start_day),
                 timezone=check_zone(str(record.get("timezone") or "UTC")),
+                thresholds=parse_thresholds(",".join(map(str, thresholds))),
+                projects=tuple(
+                    (str(project), parse_amount(str(amount)))
+                    for project, amount in projects.items()
+                ),
             )
         except (KeyError, BudgetError) as exc:
             raise BudgetError(
@@ -105,9 +191,20 @@ class Budget:
                 "`monitor-tui budget set AMOUNT`"
             ) from None
 
+    def threshold_usd(self, percent: int, amount: Decimal | None = None) -> Decimal:
+        """The dollars at which ``percent`` of the budget (or of ``amount``) is
+        reached."""
+        return (amount or self.amount_usd) * percent / 100
+
     def describe(self) -> str:
-        """One line for a person: ``$250.50 a month from day 15 (Europe/Paris)``."""
-        return (
+        """One line for a person: the amount, the period, the thresholds."""
+        text = (
             f"${self.amount_usd:,.2f} a month, periods starting on day "
-            f"{self.start_day} at midnight {self.timezone}"
+            f"{self.start_day} at midnight {self.timezone}; alerts at "
+            + ", ".join(f"{value}%" for value in self.thresholds)
         )
+        if self.projects:
+            text += "; projects: " + ", ".join(
+                f"{project} ${amount:,.2f}" for project, amount in self.projects
+            )
+        return text

@@ -8,6 +8,7 @@ sync); 2 bad arguments or configuration.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
@@ -20,11 +21,14 @@ from filelock import Timeout
 
 from monitor_tui import __version__
 from monitor_tui.budget import (
+    DEFAULT_THRESHOLDS,
     Budget,
     BudgetError,
     check_start_day,
     check_zone,
     parse_amount,
+    parse_project_budgets,
+    parse_thresholds,
 )
 from monitor_tui.config import ConfigError, Settings, load_settings
 from monitor_tui.store import Store, StoreError, data_dir_problem
@@ -107,8 +111,34 @@ def build_parser() -> argparse.ArgumentParser:
         type=_argument(check_zone),
         help="the zone whose midnight starts the period (default: the display zone)",
     )
+    budget_set.add_argument(
+        "--thresholds",
+        type=_argument(parse_thresholds),
+        help="alert at these percentages of the budget (default 50,75,90)",
+    )
+    budget_set.add_argument(
+        "--projects",
+        type=_argument(parse_project_budgets),
+        help="budgets of single projects: PROJECT_ID=AMOUNT,... ('' for none)",
+    )
     budget_commands.add_parser("show", help="show the budget")
+    budget_commands.add_parser("clear", help="remove the budget")
+    check = budget_commands.add_parser(
+        "check",
+        help="one status line and a monitoring-plugin exit code (0 OK, 1 WARNING, "
+        "2 CRITICAL, 3 UNKNOWN), for cron, Nagios or Icinga",
+    )
+    check.add_argument("--sync", action="store_true", help="sync first")
     return parser
+
+
+def _is_budget_check(argv: Sequence[str]) -> bool:
+    """True when the command line asks for ``budget check``, however badly."""
+    words = [word for word in argv if not word.startswith("-")]
+    return any(
+        first == "budget" and second == "check"
+        for first, second in itertools.pairwise(words)
+    )
 
 
 def _now() -> datetime:
@@ -160,6 +190,13 @@ def main(
     """Run one command and return its exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if _is_budget_check(argv):
+        from monitor_tui.budget_check import main as check_main
+
+        # A monitoring plugin says UNKNOWN (3) for any trouble of its own,
+        # bad arguments included, never 2, which means CRITICAL.
+        return check_main(argv, build_parser(), env=env, clock=clock, out=out)
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(
@@ -283,9 +320,18 @@ def _budget(
             # changes what is shown, never the billing period.
             timezone=args.budget_timezone
             or (current.timezone if current else settings.timezone),
+            thresholds=args.thresholds
+            or (current.thresholds if current else DEFAULT_THRESHOLDS),
+            projects=(current.projects if current else ())
+            if args.projects is None
+            else args.projects,
         )
         store.set_budget(budget.to_record())
         print(f"budget set: {budget.describe()}", file=out)
+        return EXIT_OK
+    if args.budget_command == "clear":
+        store.clear_budget()
+        print("budget removed; no alerts fire until one is set again", file=out)
         return EXIT_OK
     budget = _stored_budget(settings)
     if budget is None:

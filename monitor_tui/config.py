@@ -7,6 +7,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,6 +43,16 @@ class Settings:
     """A last sync older than this makes the data stale."""
     demo: bool = False
     """Use built-in demo data instead of the API."""
+    burn_alert_multiple: Decimal = Decimal(3)
+    """Alert when the last hour's spend exceeds this many times the trailing
+    7-day hourly average; 0 turns the burn-rate alert off."""
+    bell: bool = True
+    """Ring the terminal bell when an alert fires."""
+    desktop_notifications: bool = True
+    """Also show alerts as desktop notifications where the system has them."""
+    webhook_url: str | None = field(default=None, repr=False)
+    """Where alerts are POSTed as Slack-compatible JSON; it carries a secret, so
+    it is never shown or logged in full."""
 
     @property
     def use_demo(self) -> bool:
@@ -76,13 +87,19 @@ LIMITS = {
     "stale_after_minutes": (1, 525_600),
 }
 
-_FILE_KEYS: dict[str, type] = {
+_FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "admin_key": str,
     "timezone": str,
     "history_days": int,
     "poll_interval_seconds": int,
     "stale_after_minutes": int,
+    "burn_alert_multiple": (int, float),
+    "bell": bool,
+    "desktop_notifications": bool,
+    "webhook_url": str,
 }
+
+_EXPECTED = {int: "a whole number", str: "a quoted string", bool: "true or false"}
 
 
 def default_config_path() -> Path:
@@ -126,8 +143,9 @@ def _read_file(path: Path, *, required: bool) -> dict[str, Any]:
             f"known settings are {', '.join(_FILE_KEYS)}"
         )
     for key, kind in _FILE_KEYS.items():
-        if key in raw and (type(raw[key]) is not kind):
-            expected = "a whole number" if kind is int else "a quoted string"
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if key in raw and type(raw[key]) not in kinds:
+            expected = "a number" if isinstance(kind, tuple) else _EXPECTED[kind]
             raise ConfigError(f"{path}: {key} must be {expected}")
     return raw
 
@@ -154,6 +172,13 @@ def _check(settings: Settings) -> Settings:
             f"unknown time zone {settings.timezone!r}; use an IANA name such as "
             "'Europe/Paris' or 'UTC'"
         ) from exc
+    multiple = settings.burn_alert_multiple
+    if not multiple.is_finite() or not 0 <= multiple <= 1000:
+        raise ConfigError("burn_alert_multiple must be 0 (off) to 1000")
+    url = settings.webhook_url
+    if url is not None and not url.startswith(("https://", "http://")):
+        # Never echo the URL: a webhook URL carries its secret in the path.
+        raise ConfigError("webhook_url must be an http:// or https:// URL")
     for name, (low, high) in LIMITS.items():
         if not low <= getattr(settings, name) <= high:
             raise ConfigError(f"{name} must be {low} to {high}")
@@ -201,5 +226,11 @@ def load_settings(
         poll_interval_seconds=file.get("poll_interval_seconds", 60),
         stale_after_minutes=file.get("stale_after_minutes", 180),
         demo=demo,
+        burn_alert_multiple=Decimal(str(file.get("burn_alert_multiple", 3))),
+        bell=file.get("bell", True),
+        desktop_notifications=file.get("desktop_notifications", True),
+        webhook_url=env.get("MONITOR_TUI_WEBHOOK_URL")
+        or file.get("webhook_url")
+        or None,
     )
     return _check(settings)

@@ -67,6 +67,8 @@ class Report:
     unpriced_models: tuple[str, ...]
     data_state: str
     models: tuple[ModelLine, ...]
+    project_spend: tuple[tuple[str, Decimal], ...] = ()
+    """Estimated spend of the period by project id, highest first."""
 
     def to_json(self) -> dict[str, Any]:
         """The report as the documented JSON object (money as 6-place strings)."""
@@ -169,6 +171,15 @@ def _model_lines(rows: list[UsageRow]) -> tuple[ModelLine, ...]:
         )
     lines.sort(key=lambda line: (-(line.cost_usd or 0), line.model))
     return tuple(lines)
+
+
+def _project_spend(rows: list[UsageRow]) -> tuple[tuple[str, Decimal], ...]:
+    spend: dict[str, Decimal] = {}
+    for row in rows:
+        if row.get("cost_usd") is not None:
+            project = row.get("project_id") or "(no project)"
+            spend[project] = spend.get(project, Decimal(0)) + Decimal(row["cost_usd"])
+    return tuple(sorted(spend.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _burn_rate(
@@ -286,6 +297,7 @@ def build_report(
         unpriced_models=unpriced,
         data_state=_data_state(store, origin, rows, end, at),
         models=lines,
+        project_spend=_project_spend(rows),
     )
 
 

@@ -3,11 +3,19 @@ sync, that the app's views draw from and never compute themselves."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from monitor_tui.alerts import (
+    MIN_BASELINE_HOURS,
+    Alert,
+    alert_log,
+    due_alerts,
+    fire_due_alerts,
+    fired_keys,
+)
 from monitor_tui.budget import Budget, BudgetError
 from monitor_tui.period import billing_period
 from monitor_tui.report import ModelLine, Report, build_report
@@ -16,6 +24,9 @@ from monitor_tui.usage import align
 
 CHART_HOURS = 24
 """The hours of spend the Live tab charts, the current one last."""
+
+BASELINE_HOURS = 7 * 24
+"""The trailing window whose average spend per hour is "the usual pace"."""
 
 
 def load_budget(store: Store) -> Budget | None:
@@ -71,6 +82,15 @@ class Snapshot:
     sync: SyncStatus
     zone: ZoneInfo
     """The display zone."""
+    hourly_average_usd: Decimal | None = None
+    """Average spend per hour over the trailing 7 days (the hours read of them);
+    None with less than a day of history."""
+    alerts: tuple[Alert, ...] = ()
+    """The alert log, newest first."""
+    fired: frozenset[str] = field(default_factory=frozenset)
+    """Keys of the alerts fired in this billing period."""
+    new_alerts: tuple[Alert, ...] = ()
+    """The alerts that fired while this snapshot was built."""
 
     @property
     def now(self) -> datetime:
@@ -120,6 +140,29 @@ def _hourly_spend(store: Store, origin: str, now: datetime) -> tuple[HourSpend, 
     )
 
 
+def _hourly_average(store: Store, origin: str, now: datetime) -> Decimal | None:
+    """Average spend per hour over the last 7 days before the current hour.
+
+    Only hours that have been read count, so a store synced for two days is
+    averaged over two days, not diluted over seven.
+    """
+    current = align(int(now.timestamp()), "1h")
+    since = current - BASELINE_HOURS * 3600
+    mark = store.watermark(origin, "completions", "1h")
+    if mark is None:
+        return None
+    since = max(since, align(mark["synced_from"], "1h"))
+    hours = (current - since) // 3600
+    if hours < MIN_BASELINE_HOURS:
+        return None
+    rows = store.usage_rows(origin, "1h", since, current)
+    spend = sum(
+        (Decimal(r["cost_usd"]) for r in rows if r.get("cost_usd") is not None),
+        Decimal(0),
+    )
+    return spend / hours
+
+
 def _sync_status(store: Store, origin: str) -> SyncStatus:
     record = store.last_sync(origin) or {}
     last_ok = record.get("last_ok_at")  # the store gives an int or None
@@ -136,12 +179,34 @@ def build_snapshot(
     budget: Budget | None,
     zone: ZoneInfo,
     now: datetime,
+    *,
+    burn_multiple: Decimal | None = None,
+    fire_alerts: bool = False,
 ) -> Snapshot:
-    """Read the store once and build what the Live tab shows at ``now``."""
+    """Read the store once and build what the tabs show at ``now``.
+
+    Args:
+        burn_multiple: the burn-rate alert's multiple of the usual pace; None or
+            0 turns it off.
+        fire_alerts: also fire (record in the store) the alerts now due; the
+            snapshot's ``new_alerts`` are then the ones to deliver.
+    """
+    report = current_report(store, origin, budget, zone, now)
+    average = _hourly_average(store, origin, now)
+    fired_now: list[Alert] = []
+    if fire_alerts:
+        due = due_alerts(
+            report, budget, dict(report.project_spend), average, burn_multiple
+        )
+        fired_now = fire_due_alerts(store, origin, due, report)
     return Snapshot(
-        report=current_report(store, origin, budget, zone, now),
+        report=report,
         budget=budget,
         hourly_spend=_hourly_spend(store, origin, now),
         sync=_sync_status(store, origin),
         zone=zone,
+        hourly_average_usd=average,
+        alerts=alert_log(store, origin),
+        fired=fired_keys(store, origin, report),
+        new_alerts=tuple(fired_now),
     )

@@ -480,3 +480,69 @@ class Store:
     def set_budget(self, record: dict[str, Any]) -> None:
         """Replace the budget record (amount as a decimal string, start day, zone)."""
         self._write_state("budget", record, {})
+
+    def clear_budget(self) -> None:
+        """Remove the budget record: no budget is set afterwards."""
+        with self._writing():
+            db = self._state()
+            try:
+                db.table("budget").truncate()
+            finally:
+                db.close()
+
+    # Alerts: what has fired this period, and the log of fired alerts
+
+    def alert_state(self, origin: str) -> dict[str, Any] | None:
+        """Return what has fired in ``origin``'s current period, or None."""
+        for doc in self._read_state("alert_state"):
+            if doc.get("origin") == origin:
+                return dict(doc)
+        return None
+
+    def update_alert_state(
+        self,
+        origin: str,
+        update: Callable[
+            [dict[str, Any] | None], tuple[dict[str, Any], list[dict[str, Any]]]
+        ],
+        *,
+        keep: int,
+    ) -> list[dict[str, Any]]:
+        """Read ``origin``'s alert state, let ``update`` decide, write the result.
+
+        ``update`` gets the state on disk and returns the new state and the log
+        records of the alerts it fired. Reading and writing happen under the
+        store's lock, so two processes never fire the same alert.
+
+        Returns:
+            The log records written.
+        """
+        with self._writing():
+            db = self._state()
+            try:
+                table = db.table("alert_state")
+                found = table.get(Query().origin == origin)
+                current = dict(found) if isinstance(found, dict) else None
+                state, fired = update(current)
+                table.upsert({**state, "origin": origin}, Query().origin == origin)
+                if fired:
+                    log = db.table("alerts")
+                    log.insert_multiple(fired)
+                    mine = sorted(
+                        (doc for doc in log.all() if doc.get("origin") == origin),
+                        key=lambda doc: doc.get("at") or 0,
+                    )
+                    stale = [doc.doc_id for doc in mine[: max(len(mine) - keep, 0)]]
+                    if stale:
+                        log.remove(doc_ids=stale)
+            finally:
+                db.close()
+        return fired
+
+    def alert_log(self, origin: str) -> list[dict[str, Any]]:
+        """Return the fired alerts of ``origin`` that the log still keeps."""
+        return [
+            dict(doc)
+            for doc in self._read_state("alerts")
+            if doc.get("origin") == origin
+        ]

@@ -9,7 +9,14 @@ from decimal import Decimal
 
 import pytest
 
-from monitor_tui.budget import Budget, BudgetError, parse_amount
+from monitor_tui.budget import (
+    Budget,
+    BudgetError,
+    format_project_budgets,
+    parse_amount,
+    parse_project_budgets,
+    parse_thresholds,
+)
 from monitor_tui.cli import main
 from monitor_tui.store import Store
 from tests.conftest import NOW
@@ -86,6 +93,8 @@ def test_budget_set_timezone_sets_the_budgets_zone(tmp_path):
         "amount_usd": "30.00",
         "start_day": 5,
         "timezone": "America/New_York",
+        "thresholds": [50, 75, 90],
+        "projects": {},
     }
 
 
@@ -94,3 +103,67 @@ def test_a_damaged_stored_budget_stops_the_report_with_a_message(tmp_path):
     code, _, err = run(["report"], tmp_path)
     assert code == 1
     assert "stored budget is damaged" in err and "budget set AMOUNT" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "thresholds"),
+    [("50,75,90", (50, 75, 90)), ("90 50", (50, 90)), ("80%, 100", (80, 100))],
+)
+def test_thresholds_are_whole_percentages_in_order(text, thresholds):
+    assert parse_thresholds(text) == thresholds
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "at least one threshold"),
+        ("0", "from 1 to 100"),
+        ("101", "from 1 to 100"),
+        ("-5", "from 1 to 100"),
+        ("50.5", "from 1 to 100"),
+        ("fifty", "from 1 to 100"),
+        ("50,75,50", "50% is given twice"),
+    ],
+)
+def test_thresholds_out_of_range_or_repeated_are_refused(text, message):
+    with pytest.raises(BudgetError, match=message):
+        parse_thresholds(text)
+
+
+def test_project_budgets_read_back_as_they_are_written():
+    budgets = parse_project_budgets("proj_a=50, proj_b = 120.5")
+    assert budgets == (("proj_a", Decimal("50.00")), ("proj_b", Decimal("120.50")))
+    assert parse_project_budgets(format_project_budgets(budgets)) == budgets
+    assert parse_project_budgets("  ") == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("proj_a", "is not PROJECT_ID=AMOUNT"),
+        ("=50", "is not PROJECT_ID=AMOUNT"),
+        ("proj_a=0", "proj_a: 0 is out of range"),
+        ("proj_a=lots", "proj_a: 'lots' is not an amount"),
+        ("proj_a=5,proj_a=6", "given twice"),
+    ],
+)
+def test_bad_project_budgets_are_refused_naming_the_project(text, message):
+    with pytest.raises(BudgetError, match=message):
+        parse_project_budgets(text)
+
+
+def test_thresholds_and_project_budgets_survive_the_store(tmp_path):
+    budget = Budget(
+        Decimal(100), thresholds=(25, 80), projects=(("proj_a", Decimal(10)),)
+    )
+    Store(tmp_path).set_budget(budget.to_record())
+    assert Budget.from_record(Store(tmp_path).budget()) == budget
+    _, out, _ = run(["budget", "show"], tmp_path)
+    assert "alerts at 25%, 80%" in out and "proj_a $10.00" in out
+
+
+def test_budget_clear_removes_the_budget(tmp_path):
+    run(["budget", "set", "100"], tmp_path)
+    assert run(["budget", "clear"], tmp_path)[0] == 0
+    assert Store(tmp_path).budget() is None
+    assert "no budget set" in run(["budget", "show"], tmp_path)[1]

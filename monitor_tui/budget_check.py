@@ -1,0 +1,165 @@
+"""``monitor-tui budget check``: the budget's state as one line and an exit code
+in the monitoring-plugin convention, so cron, Nagios or Icinga can run it as is."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TextIO
+
+from filelock import Timeout
+
+from monitor_tui.budget import Budget
+from monitor_tui.config import ConfigError, Settings, load_settings
+from monitor_tui.report import Report
+from monitor_tui.store import Store, StoreError
+
+OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
+STATES = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the check found: the exit code and the one line it prints."""
+
+    code: int
+    line: str
+
+
+def unknown(reason: str) -> Verdict:
+    """The verdict when the check cannot judge the budget."""
+    return Verdict(UNKNOWN, f"BUDGET UNKNOWN - {reason}")
+
+
+def _dollars(amount: Decimal) -> str:
+    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP)}"
+
+
+def _age(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+def judge(
+    report: Report, budget: Budget, now: datetime, stale_after_minutes: int
+) -> Verdict:
+    """Judge the period's estimated spend against the budget and its thresholds.
+
+    A threshold is crossed when spend is at or above it; spend at or over the
+    budget is critical. Data older than ``stale_after_minutes`` is not judged.
+    """
+    if report.last_sync_at is None:
+        return unknown("no sync has finished yet; run `monitor-tui sync`")
+    age = now - report.last_sync_at
+    if age > timedelta(minutes=stale_after_minutes):
+        return unknown(
+            f"the last sync was {_age(age)} ago (stale after "
+            f"{stale_after_minutes} min); check that syncing works"
+        )
+
+    spend, amount = report.spend_usd, budget.amount_usd
+    share = (spend / amount * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    warn = budget.threshold_usd(budget.thresholds[0])
+    crossed = [p for p in budget.thresholds if spend >= budget.threshold_usd(p)]
+    if spend >= amount:
+        code, why = CRITICAL, ", the budget is spent"
+    elif crossed:
+        code, why = WARNING, f", past the {crossed[-1]}% threshold"
+    else:
+        code, why = OK, ""
+    lower_bound = " at least" if report.spend_is_lower_bound else ""
+    perfdata = (
+        f"spend={_dollars(spend)};{_dollars(warn)};{_dollars(amount)};0;"
+        f"{_dollars(amount)}"
+    )
+    return Verdict(
+        code,
+        f"BUDGET {STATES[code]} -{lower_bound} ${_dollars(spend)} of "
+        f"${_dollars(amount)} ({share}%){why} | {perfdata}",
+    )
+
+
+def _check(
+    args: argparse.Namespace, env: Mapping[str, str] | None, clock: Callable
+) -> Verdict:
+    try:
+        settings = load_settings(
+            env=env,
+            config_path=args.config,
+            data_dir=args.data_dir,
+            demo=args.demo,
+            timezone=args.timezone,
+        )
+    except ConfigError as exc:
+        return unknown(f"configuration: {exc}")
+    if settings.use_demo:
+        return unknown(
+            "no admin key is configured, and demo data is never judged; set "
+            "OPENAI_ADMIN_KEY"
+        )
+    return _check_store(settings, args.sync, clock)
+
+
+def _check_store(settings: Settings, sync: bool, clock: Callable) -> Verdict:
+    from monitor_tui.snapshot import current_report, load_budget
+
+    try:
+        budget = load_budget(Store(settings.data_dir))
+        if budget is None:
+            return unknown(
+                "no budget set; set one with `monitor-tui budget set AMOUNT`"
+            )
+        if sync:
+            from monitor_tui.sync import open_syncer
+
+            syncer = open_syncer(settings, lambda: int(clock().timestamp()))
+            try:
+                result = syncer.sync()
+            finally:
+                syncer.close()
+            if not result.ok:
+                return unknown(f"the sync failed: {result.error}")
+        now = clock()
+        report = current_report(
+            Store(settings.store_dir), settings.origin, budget, settings.zone, now
+        )
+    except (StoreError, Timeout) as exc:
+        return unknown(str(exc))
+    except OSError as exc:
+        return unknown(f"cannot use the data directory: {exc.strerror}")
+    return judge(report, budget, now, settings.stale_after_minutes)
+
+
+def main(
+    argv: Sequence[str],
+    parser: argparse.ArgumentParser,
+    *,
+    env: Mapping[str, str] | None,
+    clock: Callable[[], datetime],
+    out: TextIO,
+) -> int:
+    """Run ``budget check``; print one line and return the plugin exit code."""
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage and the error
+        if exc.code == 0:  # --help
+            return OK
+        print("BUDGET UNKNOWN - bad arguments; see the usage above", file=out)
+        return UNKNOWN
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(message)s"
+    )
+    verdict = _check(args, env, clock)
+    # One line, whatever an error message held: a monitoring plugin's output
+    # is read line by line.
+    print(" ".join(verdict.line.split()), file=out)
+    return verdict.code
