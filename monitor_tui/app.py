@@ -6,12 +6,13 @@ screen never waits for the SDK or the price data to load.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,14 +22,19 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
+from monitor_tui.alerts import CRITICAL, Alert
 from monitor_tui.config import Settings
 from monitor_tui.report_text import printable
 from monitor_tui.snapshot import Snapshot, build_snapshot, load_budget
 from monitor_tui.store import Store, StoreError, data_dir_problem
 from monitor_tui.sync import Syncer, open_syncer
+from monitor_tui.views.budget import BudgetView
 from monitor_tui.views.help import HelpScreen
 from monitor_tui.views.live import LiveView
 from monitor_tui.views.pending import PendingView
+
+if TYPE_CHECKING:
+    from monitor_tui.notify import Notice, WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,9 @@ FAILURES_BEFORE_TOAST = 3
 STORE_CHECK_SECONDS = 2
 """How often the app looks whether another process (``budget set``, a cron
 ``sync``) changed the store, to show that without waiting for its own sync."""
+
+WEBHOOK_FLUSH_SECONDS = 2.0
+"""How long quitting waits for alerts still on their way to the webhook."""
 
 
 def _now() -> datetime:
@@ -128,6 +137,7 @@ class MonitorApp(App[None]):
         """Start a sync when the read under way ends: the first one, or `r`."""
         self._shown_state: tuple[int, ...] = ()
         self._told_busy = False
+        self._webhook: WebhookSender | None = None
         self.sub_title = "DEMO data" if settings.use_demo else "LIVE"
 
     def compose(self) -> ComposeResult:
@@ -146,10 +156,8 @@ class MonitorApp(App[None]):
                     "pattern and daily trend, and where money could be saved."
                 )
             with TabPane("3 Budget", id="budget"):
-                yield PendingView(
-                    "A form for the monthly budget and alert thresholds, the "
-                    "forecast, and the log of alerts. For now: "
-                    "monitor-tui budget set AMOUNT."
+                yield BudgetView(self.settings, self.clock).data_bind(
+                    MonitorApp.snapshot, MonitorApp.store_problem
                 )
             with TabPane("4 Export", id="export"):
                 yield PendingView(
@@ -168,6 +176,10 @@ class MonitorApp(App[None]):
             self._next_sync.stop()
         if self._syncer is not None and not self._busy:
             self._syncer.close()
+        if self._webhook is not None:
+            # The alert that fired just before quitting still goes out.
+            self._webhook.flush(timeout=WEBHOOK_FLUSH_SECONDS)
+            self._webhook.close()
 
     # Keys
 
@@ -280,6 +292,8 @@ class MonitorApp(App[None]):
             budget,
             self.settings.zone,
             self.clock(),
+            burn_multiple=self.settings.burn_alert_multiple,
+            fire_alerts=True,
         )
         return snapshot, problem
 
@@ -289,6 +303,7 @@ class MonitorApp(App[None]):
         self.syncing = False
         if message.snapshot is not None:
             self.snapshot = message.snapshot
+            self.deliver_alerts(message.snapshot.new_alerts)
         self._shown_state = message.store_state
         self.store_problem = message.read_error
         if message.synced:
@@ -303,6 +318,64 @@ class MonitorApp(App[None]):
             # The first paint comes before the first sync, which imports the SDK.
             self._sync_after_read = False
             self.call_after_refresh(self.start_sync)
+
+    def on_budget_view_saved(self) -> None:
+        self._check_store()
+
+    # Alerts: on screen, the bell, the desktop and the webhook
+
+    def deliver_alerts(self, alerts: tuple[Alert, ...]) -> None:
+        """Send alerts that just fired to every configured channel.
+
+        They are already in the store's log, which the Budget tab shows. Demo
+        alerts stay on this screen: made-up spend must never reach a team's
+        channel or desktop.
+        """
+        if not alerts:
+            return
+        for alert in reversed(alerts):  # the log's newest first; toasts oldest
+            self.notify(
+                alert.text,
+                title=alert.title,
+                severity="error" if alert.severity == CRITICAL else "warning",
+                timeout=30,
+                markup=False,
+            )
+        if self.settings.bell:
+            self.bell()
+        if self.settings.use_demo:
+            return
+        from monitor_tui.notify import Notice, desktop_notify
+
+        for alert in alerts:
+            notice = Notice(alert.title, alert.text, alert.severity)
+            if self.settings.desktop_notifications:
+                desktop_notify(notice)
+            if self.settings.webhook_url:
+                self._webhook_sender().send(notice)
+
+    def _webhook_sender(self) -> WebhookSender:
+        if self._webhook is None:
+            from monitor_tui.notify import WebhookSender
+
+            assert self.settings.webhook_url is not None
+            self._webhook = WebhookSender(
+                self.settings.webhook_url, on_result=self._webhook_result
+            )
+        return self._webhook
+
+    def _webhook_result(self, notice: Notice, error: str | None) -> None:
+        # Called on the sender's thread, possibly as the app quits.
+        if error is None or self._quitting.is_set():
+            return
+        with contextlib.suppress(RuntimeError):  # stopped: the log has it
+            self.call_from_thread(
+                self.notify,
+                f"{notice.title}: {error}",
+                title="The alert webhook failed",
+                severity="warning",
+                markup=False,
+            )
 
     def _store_state(self) -> tuple[int, ...]:
         """When the files the snapshot reads last changed (0 where missing)."""

@@ -125,7 +125,7 @@ async def test_number_keys_and_clicks_switch_tabs(tmp_path):
 async def test_tabs_still_to_come_say_what_they_will_hold_without_numbers(tmp_path):
     harness = Harness(demo_settings(tmp_path), Clock())
     async with harness.app.run_test(size=SIZE) as pilot:
-        for key in "234":
+        for key in "24":
             await pilot.press(key)
             pane = harness.app.query_one(TabbedContent).active_pane
             assert pane is not None

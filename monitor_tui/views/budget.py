@@ -1,0 +1,396 @@
+"""The Budget tab: the form that sets the budget and its alerts, where the period
+will land, which thresholds have fired, and the log of alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Button, Input, Label, Static
+
+from monitor_tui.budget import (
+    DEFAULT_THRESHOLDS,
+    Budget,
+    BudgetError,
+    check_start_day,
+    check_zone,
+    format_project_budgets,
+    parse_amount,
+    parse_project_budgets,
+    parse_thresholds,
+)
+from monitor_tui.config import Settings
+from monitor_tui.money import screen_money, screen_percent
+from monitor_tui.report_text import printable, short_name
+from monitor_tui.snapshot import Snapshot
+from monitor_tui.store import Store
+from monitor_tui.views.live import span
+
+FIELDS = {
+    "amount": ("Monthly budget (USD)", "such as 500 or 1250.50"),
+    "thresholds": ("Alert at (% of budget)", "such as 50, 75, 90"),
+    "start-day": ("Period starts on day", "1 to 28"),
+    "zone": ("Budget time zone", "an IANA name, such as Europe/Paris"),
+    "projects": ("Project budgets", "optional: proj_abc=50, proj_def=120"),
+}
+
+EARLY_HOURS = 24
+"""Before this much of the period has passed, the forecast is marked as early."""
+
+
+def _start_day(text: str) -> int:
+    if not text.strip().isdigit():
+        raise BudgetError(f"{text.strip() or 'nothing'} is not a day from 1 to 28")
+    return check_start_day(int(text))
+
+
+def _zone(text: str) -> str:
+    if not text.strip():
+        raise BudgetError("give a time zone, such as UTC or Europe/Paris")
+    return check_zone(text.strip())
+
+
+PARSERS: dict[str, Callable[[str], object]] = {
+    "amount": parse_amount,
+    "thresholds": parse_thresholds,
+    "start-day": _start_day,
+    "zone": _zone,
+    "projects": parse_project_budgets,
+}
+
+
+def read_form(values: dict[str, str]) -> tuple[Budget | None, dict[str, str]]:
+    """Read the form's fields into a budget, or say what is wrong with each.
+
+    Returns:
+        The budget when every field is valid (else None), and the error of each
+        invalid field by field name.
+    """
+    errors: dict[str, str] = {}
+
+    def field(name: str) -> Any:
+        try:
+            return PARSERS[name](values.get(name, ""))
+        except BudgetError as exc:
+            errors[name] = str(exc)
+            return None
+
+    budget = Budget(
+        amount_usd=field("amount"),
+        thresholds=field("thresholds"),
+        start_day=field("start-day"),
+        timezone=field("zone"),
+        projects=field("projects"),
+    )
+    return (None, errors) if errors else (budget, {})
+
+
+def form_values(budget: Budget | None, default_zone: str) -> dict[str, str]:
+    """The form's fields for ``budget``; defaults when there is none."""
+    if budget is None:
+        return {
+            "amount": "",
+            "thresholds": ", ".join(map(str, DEFAULT_THRESHOLDS)),
+            "start-day": "1",
+            "zone": default_zone,
+            "projects": "",
+        }
+    return {
+        "amount": f"{budget.amount_usd}",
+        "thresholds": ", ".join(map(str, budget.thresholds)),
+        "start-day": str(budget.start_day),
+        "zone": budget.timezone,
+        "projects": format_project_budgets(budget.projects),
+    }
+
+
+class BudgetView(VerticalScroll):
+    """Set the budget; see the forecast, the thresholds and the alerts."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave_field", "Leave field", show=False),
+    ]
+
+    snapshot: reactive[Snapshot | None] = reactive(None)
+    """The figures to show; None until the store has been read."""
+    store_problem: reactive[str | None] = reactive(None)
+    """Why the store or the budget could not be read, if they could not."""
+
+    class Saved(Message):
+        """The budget in the store changed; the app reads the store again."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.settings = settings
+        self.clock = clock
+        self._edited = False
+        """True once the user changed a field since the form was last filled."""
+        self._shown_budget: Budget | None = None
+        self._confirm_remove = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="budget-form"):
+            yield Label("Budget and alerts", classes="section-title")
+            for name, (label, placeholder) in FIELDS.items():
+                with Horizontal(classes="field"):
+                    yield Label(label, classes="field-label")
+                    yield Input(
+                        placeholder=placeholder, id=f"field-{name}", compact=True
+                    )
+                yield Static(id=f"error-{name}", classes="field-error", markup=False)
+            with Horizontal(id="form-buttons"):
+                yield Button("Save", id="save", variant="primary", compact=True)
+                yield Button("Undo changes", id="undo", compact=True)
+                yield Button(
+                    "Remove budget", id="remove", variant="error", compact=True
+                )
+            yield Static(id="form-status", markup=False)
+        yield Label("This period", classes="section-title")
+        yield Static(id="period-status")
+        yield Label("Alert log", classes="section-title")
+        yield Static(id="alert-log")
+
+    def on_mount(self) -> None:
+        self._fill_form(None)
+        self._say("")
+        self._show()
+
+    def watch_snapshot(self) -> None:
+        self._show()
+
+    def watch_store_problem(self) -> None:
+        self._show()
+
+    # The form
+
+    def _inputs(self) -> dict[str, Input]:
+        return {name: self.query_one(f"#field-{name}", Input) for name in FIELDS}
+
+    def _fill_form(self, budget: Budget | None) -> None:
+        values = form_values(budget, self.settings.timezone)
+        with self.prevent(Input.Changed):
+            for name, field in self._inputs().items():
+                field.value = values[name]
+        self._shown_budget = budget
+        self._edited = False
+        self._show_errors({})
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        for name in FIELDS:
+            box = self.query_one(f"#error-{name}", Static)
+            box.display = name in errors
+            box.update(f"✗ {errors.get(name, '')}")
+            self.query_one(f"#field-{name}", Input).set_class(
+                name in errors, "-invalid"
+            )
+
+    def _say(self, text: str, *, problem: bool = False) -> None:
+        status = self.query_one("#form-status", Static)
+        status.set_class(problem, "problem")
+        status.display = bool(text)
+        status.update(text)
+
+    @on(Input.Changed)
+    def _field_changed(self, event: Input.Changed) -> None:
+        self._edited = True
+        self._confirm_remove = False
+        name = (event.input.id or "").removeprefix("field-")
+        # A field the user is fixing loses its error as soon as it is valid.
+        if name in PARSERS:
+            try:
+                PARSERS[name](event.value)
+            except BudgetError:
+                return
+            self.query_one(f"#error-{name}", Static).display = False
+            event.input.remove_class("-invalid")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def save(self) -> None:
+        """Save the form if every field is valid; else say what to fix."""
+        values = {name: field.value for name, field in self._inputs().items()}
+        budget, errors = read_form(values)
+        self._show_errors(errors)
+        if budget is None:
+            count = len(errors)
+            self._say(
+                f"Nothing was saved: fix the {count} field{'s' * (count > 1)} "
+                "marked ✗.",
+                problem=True,
+            )
+            return
+        self._write(budget)
+
+    @on(Button.Pressed, "#undo")
+    def undo(self) -> None:
+        """Put back the budget as it is stored."""
+        self._fill_form(self.snapshot.budget if self.snapshot else None)
+        self._say("The form shows the stored budget again.")
+
+    @on(Button.Pressed, "#remove")
+    def remove(self) -> None:
+        """Remove the budget, after a second press to confirm."""
+        if self.snapshot is None or self.snapshot.budget is None:
+            self._say("No budget is set; there is nothing to remove.")
+            return
+        if not self._confirm_remove:
+            self._confirm_remove = True
+            self._say(
+                "Press Remove budget again to remove it; no alert fires without one.",
+                problem=True,
+            )
+            return
+        self._confirm_remove = False
+        self._write(None)
+
+    def action_leave_field(self) -> None:
+        """Leave the field being edited, so the tab keys work again."""
+        self.focus()
+
+    @work(thread=True, exclusive=True, group="budget-write")
+    def _write(self, budget: Budget | None) -> None:
+        # The store takes a file lock another process may hold for a moment.
+        store = Store(self.settings.data_dir)
+        try:
+            if budget is None:
+                store.clear_budget()
+            else:
+                store.set_budget(budget.to_record())
+        except Exception as exc:  # the form must say why, whatever it was
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            self.app.call_from_thread(
+                self._say, f"Nothing was saved: {printable(reason)}", problem=True
+            )
+            return
+        self.app.call_from_thread(self._written, budget)
+
+    def _written(self, budget: Budget | None) -> None:
+        self._fill_form(budget)
+        if budget is None:
+            self._say("Budget removed.")
+        else:
+            self._say(f"Saved: {budget.describe()}.")
+        self.post_message(self.Saved())
+
+    # The period and the log
+
+    def _show(self) -> None:
+        if not self.is_mounted:
+            return
+        snapshot = self.snapshot
+        stored = snapshot.budget if snapshot else None
+        if not self._edited and stored != self._shown_budget:
+            # Set elsewhere (the command line, another window): show it, unless
+            # the user is in the middle of editing.
+            self._fill_form(stored)
+        status = self.query_one("#period-status", Static)
+        log = self.query_one("#alert-log", Static)
+        if snapshot is None:
+            status.update(
+                "The store could not be read." if self.store_problem else "Reading…"
+            )
+            log.update("")
+            return
+        status.update(self._period(snapshot))
+        log.update(self._log(snapshot))
+
+    def _period(self, snapshot: Snapshot) -> Table:
+        report = snapshot.report
+        period = report.period
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        start, end = period.local(period.start), period.local(period.end)
+        grid.add_row(
+            "Period",
+            f"{start:%a %d %b %H:%M} → {end:%a %d %b %H:%M} ({period.zone.key}), "
+            f"{span(period.end - snapshot.now)} left",
+        )
+        budget = snapshot.budget
+        spent = screen_money(report.spend_usd)
+        if report.spend_is_lower_bound:
+            spent = f"at least {spent}"
+        if budget is None:
+            grid.add_row("Spent", f"{spent}; no budget set, so no alerts fire")
+        else:
+            share = screen_percent(report.spend_usd / budget.amount_usd * 100)
+            grid.add_row(
+                "Spent", f"{spent} of {screen_money(budget.amount_usd)} ({share})"
+            )
+        grid.add_row("Forecast", self._forecast(snapshot))
+        if budget is not None:
+            grid.add_row("Crossing", self._crossing(snapshot))
+            grid.add_row("Thresholds", self._thresholds(snapshot, budget))
+            for project, amount in budget.projects:
+                spend = dict(report.project_spend).get(project, Decimal(0))
+                grid.add_row(
+                    Text(f"{short_name(project, 20)}", style="bold"),
+                    f"{screen_money(spend)} of {screen_money(amount)} "
+                    f"({screen_percent(spend / amount * 100)})",
+                )
+        return grid
+
+    def _forecast(self, snapshot: Snapshot) -> str:
+        report = snapshot.report
+        text = (
+            f"{screen_money(report.forecast_usd)} at period end at the pace so far "
+            f"· {screen_money(report.forecast_recent_usd)} at the last 24 hours' "
+            "pace"
+        )
+        elapsed = snapshot.now - report.period.start
+        if elapsed < timedelta(hours=EARLY_HOURS):
+            # A few hours of a month say little about the rest of it.
+            text += f" (early: {span(elapsed)} into the period)"
+        return text
+
+    def _crossing(self, snapshot: Snapshot) -> str:
+        report = snapshot.report
+        crossing = report.budget_crossing_at
+        if crossing is None:
+            return "not before the period ends, at the pace so far"
+        if report.budget_usd is not None and report.spend_usd >= report.budget_usd:
+            return "the budget is spent"
+        when = crossing.astimezone(snapshot.zone)
+        return f"{when:%a %d %b %H:%M %Z}, at the pace so far"
+
+    @staticmethod
+    def _thresholds(snapshot: Snapshot, budget: Budget) -> Text:
+        text = Text()
+        for percent in sorted({*budget.thresholds, 100}):
+            if text:
+                text.append(" · ")
+            crossed = f"budget:{percent}:{budget.amount_usd}" in snapshot.fired
+            mark = "✓" if crossed else "○"
+            text.append(
+                f"{mark} {percent}% {screen_money(budget.threshold_usd(percent))}",
+                style="bold" if crossed else "",
+            )
+        return text
+
+    @staticmethod
+    def _log(snapshot: Snapshot) -> Table | str:
+        if not snapshot.alerts:
+            return "No alert has fired yet."
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True)
+        table.add_column()
+        for alert in snapshot.alerts[:20]:
+            when = alert.at.astimezone(snapshot.zone)
+            style = "bold red" if alert.severity == "critical" else "bold"
+            table.add_row(
+                f"{when:%d %b %H:%M}",
+                Text.assemble(
+                    (printable(alert.title), style), " ", printable(alert.text)
+                ),
+            )
+        return table
