@@ -209,7 +209,7 @@ async def test_an_alert_reaches_toast_bell_log_and_webhook_once(api_server, tmp_
             )
         ]
         assert bells == [1]
-        assert "Monthly budget 50% reached $3.41 of $5.00 spent" in log
+        assert "Monthly budget 50% reached — $3.41 of $5.00 spent" in log
         [request] = webhook.requests
         assert request.json() == slack_payload(
             Notice(

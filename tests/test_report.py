@@ -262,3 +262,19 @@ def test_burn_rate_is_unknown_when_the_last_minute_read_is_old(store):
     result = build_report(store, "openai", PERIOD, later)
     assert result.burn_rate_tokens_per_min is None
     assert result.to_json()["burn_rate_usd_per_hour"] is None
+
+
+def test_forecast_is_sane_at_the_first_and_the_last_instant_of_the_period(store):
+    synced(store)
+    first = build_report(store, "openai", PERIOD, PERIOD.start, Decimal(100))
+    assert first.forecast_usd == 0, "nothing elapsed: no division by zero"
+    assert first.budget_crossing_at is None
+    assert first.forecast_recent_usd == 0
+
+    put(store, "1h", [usage_row(HOUR, input_tokens=1, cost_usd="99")], HOUR, HOUR + 1)
+    last_instant = PERIOD.end - timedelta(seconds=1)
+    last = build_report(store, "openai", PERIOD, last_instant, Decimal(100))
+    # 99 dollars over 2,678,399 of the period's 2,678,400 seconds.
+    assert last.forecast_usd == Decimal(99) * 2_678_400 / 2_678_399
+    assert Decimal(99) <= last.forecast_recent_usd < Decimal("99.01")
+    assert last.budget_crossing_at is None, "$100 is not reached in one second"

@@ -63,3 +63,24 @@ def test_the_live_tab_when_the_api_fails(snap_compare, api_server, tmp_path):
         await sync_and_wait(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_the_budget_tab_after_an_alert(snap_compare, tmp_path):
+    Store(tmp_path).set_budget(
+        Budget(
+            amount_usd=500,
+            thresholds=(50, 80),
+            projects=(("proj_demo_webapp", 300),),
+        ).to_record()
+    )
+    app = build_app(demo_settings(tmp_path), clock=Clock(), autostart=False)
+    app.theme = "textual-dark"
+    app.animation_level = "none"
+
+    async def run_before(pilot: Pilot) -> None:
+        await sync_and_wait(pilot, app)
+        await pilot.press("3")
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

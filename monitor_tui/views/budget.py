@@ -390,7 +390,7 @@ class BudgetView(VerticalScroll):
             table.add_row(
                 f"{when:%d %b %H:%M}",
                 Text.assemble(
-                    (printable(alert.title), style), " ", printable(alert.text)
+                    (printable(alert.title), style), " — ", printable(alert.text)
                 ),
             )
         return table

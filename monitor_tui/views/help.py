@@ -14,6 +14,8 @@ from textual.widgets import Static
 KEYS = (
     ("1 2 3 4", "switch to Live, Analytics, Budget, Export (or click a tab)"),
     ("r", "sync now instead of waiting for the next sync"),
+    ("Tab  Enter", "Budget: move between fields; save the form"),
+    ("Escape", "leave a field, so the keys above work again"),
     ("?  F1", "show these keys"),
     ("q", "quit (Ctrl+Q works everywhere)"),
     ("Ctrl+P", "command palette: themes and more"),
@@ -56,6 +58,7 @@ class HelpScreen(ModalScreen[None]):
                 "\nSpend is estimated from usage at the prices in force on each "
                 "hour's date.\n"
                 "The forecast carries the period's average pace on to its end.\n"
-                "The burn rate covers the 60 minutes before this one.\n\n"
+                "The burn rate covers the 60 minutes before this one.\n"
+                "Each alert threshold fires once per billing period.\n\n"
                 "[dim]Escape closes this.[/dim]"
             )

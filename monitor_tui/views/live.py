@@ -150,7 +150,7 @@ class LiveView(VerticalScroll):
         elif report.spend_is_lower_bound:
             spend = f"at least {spend}"
         if snapshot.budget is None or share is None:
-            hint = "set one: monitor-tui budget set AMOUNT"
+            hint = "press 3 to set a budget"
             text.update(f"{spend} this period · {hint}")
             return
         bar.update(progress=float(min(share, Decimal(100))))
