@@ -345,7 +345,8 @@ class MonitorApp(App[None]):
             self.bell()
         if self.settings.use_demo:
             return
-        from monitor_tui.notify import Notice, desktop_notify
+        from monitor_tui.desktop import desktop_notify
+        from monitor_tui.notify import Notice
 
         for alert in alerts:
             notice = Notice(alert.title, alert.text, alert.severity)

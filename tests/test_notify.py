@@ -15,15 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor_tui.notify import (
-    Notice,
-    WebhookSender,
-    desktop_command,
-    desktop_notify,
-    redact_url,
-    slack_payload,
-    spawn_detached,
-)
+from monitor_tui.desktop import desktop_command, desktop_notify, spawn_detached
+from monitor_tui.notify import Notice, WebhookSender, redact_url, slack_payload
 from tests.conftest import NOW
 from tests.webhook_server import SECRET_PATH, SECRET_QUERY, WebhookServer
 
