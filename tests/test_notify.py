@@ -67,7 +67,8 @@ def notify_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == "monitor_tui.notify" and record.levelno == logging.WARNING
+        if record.name in ("monitor_tui.notify", "monitor_tui.desktop")
+        and record.levelno == logging.WARNING
     ]
 
 
