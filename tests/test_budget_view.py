@@ -250,3 +250,26 @@ async def test_demo_alerts_stay_on_screen(tmp_path):
             await harness.sync(pilot)
             assert "Monthly budget reached" in [t[0] for t in harness.toasts]
         assert webhook.requests == []
+
+
+async def test_a_webhook_that_refuses_the_alert_says_so_on_screen(api_server, tmp_path):
+    api_server.set_records(HAND_COMPUTED)
+    Store(tmp_path).set_budget(Budget(Decimal(3)).to_record())
+    with WebhookServer() as webhook:
+        webhook.answer(404, "no_service")
+        settings = dataclasses.replace(
+            live_settings(api_server, tmp_path),
+            webhook_url=webhook.url,
+            desktop_notifications=False,
+            bell=False,
+        )
+        harness = Harness(settings, Clock())
+        async with harness.run() as pilot:
+            await harness.sync(pilot)
+            await harness.settle(
+                pilot,
+                lambda: any(t[0] == "The alert webhook failed" for t in harness.toasts),
+            )
+        [failure] = [t for t in harness.toasts if t[0] == "The alert webhook failed"]
+        assert "Monthly budget reached" in failure[1] and "404" in failure[1]
+        assert webhook.path not in failure[1]
