@@ -68,9 +68,12 @@ class Refreshed(Message):
         sync_error: str | None = None,
         read_error: str | None = None,
         store_state: tuple[int, ...] = (),
+        repairs: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.repairs = repairs
+        """Damaged store files that were set aside while refreshing, said plainly."""
         self.store_state = store_state
         """When the store's state files had last changed as the read began."""
         self.synced = synced
@@ -236,6 +239,7 @@ class MonitorApp(App[None]):
         # The loop must outlive whatever one sync or read meets, so every
         # failure becomes a message for the screen.
         sync_error: str | None = None
+        repairs: list[str] = []
         try:
             if sync:
                 if self._syncer is None:
@@ -243,6 +247,8 @@ class MonitorApp(App[None]):
                         self.settings, lambda: int(self.clock().timestamp())
                     )
                 sync_error = self._syncer.sync(self._quitting.is_set).error
+                repairs += self._syncer.store.recovered
+                self._syncer.store.recovered.clear()
         except Exception as exc:
             log.exception("the sync failed")
             sync_error = self._describe(exc)
@@ -256,7 +262,7 @@ class MonitorApp(App[None]):
         # Taken before reading: a change made during the read is seen next time.
         store_state = self._store_state()
         try:
-            snapshot, read_error = self.read_snapshot()
+            snapshot, read_error = self.read_snapshot(repairs)
         except Exception as exc:
             log.exception("the store could not be read")
             read_error = self._describe(exc)
@@ -267,6 +273,7 @@ class MonitorApp(App[None]):
                 sync_error=sync_error,
                 read_error=read_error,
                 store_state=store_state,
+                repairs=tuple(repairs),
             )
         )
 
@@ -275,19 +282,29 @@ class MonitorApp(App[None]):
             return data_dir_problem(exc, self.settings.data_dir)
         return str(exc) or type(exc).__name__
 
-    def read_snapshot(self) -> tuple[Snapshot, str | None]:
+    def read_snapshot(
+        self, repairs: list[str] | None = None
+    ) -> tuple[Snapshot, str | None]:
         """Build the snapshot from the store (blocking; call off the UI thread).
+
+        Args:
+            repairs: gets what the stores found damaged and set aside.
 
         Returns:
             The snapshot, and why the budget could not be read if it could not:
             a damaged budget must not hide the spend.
         """
+        budget_store = Store(self.settings.data_dir)
+        store = Store(self.settings.store_dir)
         try:
-            budget, problem = load_budget(Store(self.settings.data_dir)), None
+            budget, problem = load_budget(budget_store), None
         except StoreError as exc:
             budget, problem = None, str(exc)
+        finally:
+            if repairs is not None:
+                repairs += budget_store.recovered
         snapshot = build_snapshot(
-            Store(self.settings.store_dir),
+            store,
             self.settings.origin,
             budget,
             self.settings.zone,
@@ -295,6 +312,8 @@ class MonitorApp(App[None]):
             burn_multiple=self.settings.burn_alert_multiple,
             fire_alerts=True,
         )
+        if repairs is not None:
+            repairs += store.recovered
         return snapshot, problem
 
     def on_refreshed(self, message: Refreshed) -> None:
@@ -306,6 +325,14 @@ class MonitorApp(App[None]):
             self.deliver_alerts(message.snapshot.new_alerts)
         self._shown_state = message.store_state
         self.store_problem = message.read_error
+        for repair in message.repairs:
+            self.notify(
+                printable(repair),
+                title="A damaged store file was set aside",
+                severity="warning",
+                timeout=30,
+                markup=False,
+            )
         if message.synced:
             self.problem = message.sync_error
             self._count_failure(message.sync_error)

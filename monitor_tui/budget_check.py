@@ -4,7 +4,6 @@ in the monitoring-plugin convention, so cron, Nagios or Icinga can run it as is.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -155,10 +154,11 @@ def main(
             return OK
         print("BUDGET UNKNOWN - bad arguments; see the usage above", file=out)
         return UNKNOWN
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(message)s"
-    )
-    verdict = _check(args, env, clock)
+    from monitor_tui.cli import warnings_to
+
+    # Warnings go to stderr: stdout holds the one status line alone.
+    with warnings_to(sys.stderr):
+        verdict = _check(args, env, clock)
     # One line, whatever an error message held: a monitoring plugin's output
     # is read line by line.
     print(" ".join(verdict.line.split()), file=out)

@@ -13,7 +13,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -145,6 +146,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@contextmanager
+def warnings_to(err: TextIO) -> Iterator[None]:
+    """Show this package's warnings (a damaged store file set aside, rows the API
+    sent that could not be read) on ``err`` while a command runs."""
+    handler = logging.StreamHandler(err)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("monitor-tui: %(message)s"))
+    logger = logging.getLogger("monitor_tui")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
 def _sync(settings: Settings, clock: Clock) -> SyncResult:
     from monitor_tui.sync import open_syncer
 
@@ -211,11 +227,9 @@ def main(
         return EXIT_USAGE
     if args.command is None:
         return _run_app(settings, clock, out, err)
-    logging.basicConfig(
-        level=logging.WARNING, stream=err, format="%(levelname)s %(message)s"
-    )
     try:
-        return _run_command(args, settings, clock, out, err)
+        with warnings_to(err):
+            return _run_command(args, settings, clock, out, err)
     except StoreError as exc:
         print(f"monitor-tui: {exc}", file=err)
         return EXIT_PROBLEM

@@ -5,12 +5,15 @@ that are read and written independently: minute rows for a trailing window in on
 file, hourly rows in one file per UTC day, costs in one per UTC month, daily rows in
 one per UTC year, and the app's state (sync watermarks, the last sync, the budget)
 in its own file. Files are replaced atomically; writers take a short-lived file lock and
-re-read what is on disk, so several processes can share one data directory.
+re-read what is on disk, so several processes can share one data directory. A file
+found damaged anyway is moved aside and its data read again from the API.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -28,8 +31,16 @@ from tinydb.storages import Storage
 
 from monitor_tui.usage import COUNT_FIELDS, CostRow, UsageRow
 
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 1
-"""Layout version written to the state file, for later upgrades."""
+"""Layout version written to the state file. A store written by a newer layout is
+refused rather than overwritten; older layouts are upgraded as they are opened (there
+is none older than 1 yet)."""
+
+STATE_FILE = "state.json"
+STATE_BACKUP = "state.json.bak"
+"""The state file as it was before its last write, to restore if it is damaged."""
 
 MINUTE_RETENTION_SECONDS = 3 * 3600
 """Minute rows older than this are dropped: they only feed the burn rate."""
@@ -41,18 +52,18 @@ class StoreError(Exception):
     """A store file cannot be read or written; the message names it."""
 
 
-def damaged(path: Path, reason: str) -> StoreError:
-    """The error for a store file that cannot be used, saying what to do."""
-    # The watermarks in state.json say what has been read, so only without
-    # them does the next sync read the history again.
-    # TODO: move a damaged file aside and re-read just its span by itself.
-    in_folder = path.parent.name in PARTITION_FOLDERS
-    state = (path.parent.parent if in_folder else path.parent) / "state.json"
-    files = "it" if path == state else f"it and {state}"
-    return StoreError(
-        f"the store file {path} is damaged ({reason}); move {files} away and run "
-        "`monitor-tui sync` to read the history again, then set the budget again"
-    )
+class DamagedFile(StoreError):
+    """A store file that cannot be parsed or holds rows of the wrong shape."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"the store file {path} is damaged ({reason})")
+        self.path = path
+        self.reason = reason
+
+
+def damaged(path: Path, reason: str) -> DamagedFile:
+    """The error for a store file that cannot be used."""
+    return DamagedFile(path, reason)
 
 
 def data_dir_problem(exc: OSError, data_dir: Path) -> str:
@@ -102,8 +113,12 @@ class OrjsonStorage(Storage):
     mid-write loses the store; this one writes a temporary file and renames it.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, keep_backup: bool = False
+    ) -> None:
         self.path = Path(path)
+        self.keep_backup = keep_backup
+        """Copy the file aside before replacing it, to restore it if damaged."""
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         try:
@@ -133,6 +148,12 @@ class OrjsonStorage(Storage):
             handle.write(orjson.dumps(data))
             handle.flush()
             os.fsync(handle.fileno())
+        if self.keep_backup and self.path.exists():
+            # Copied, not renamed: a reader without the lock must always find
+            # the file itself.
+            backup = self.path.with_name(f".{self.path.name}.bak.{os.getpid()}.tmp")
+            shutil.copyfile(self.path, backup)
+            os.replace(backup, self.path.with_name(f"{self.path.name}.bak"))
         os.replace(tmp, self.path)
 
     def close(self) -> None:
@@ -209,6 +230,8 @@ class Store:
         self._lock = FileLock(
             str(self.data_dir / "store.lock"), timeout=LOCK_TIMEOUT_SECONDS
         )
+        self.recovered: list[str] = []
+        """What this store found damaged and repaired, to tell the user."""
 
     # Layout
 
@@ -271,8 +294,8 @@ class Store:
             for leftover in self.data_dir.glob(pattern):
                 leftover.unlink(missing_ok=True)
 
-    @staticmethod
     def _replace_in_file(
+        self,
         path: Path,
         table_name: str,
         in_window: Callable[[dict[str, Any]], bool],
@@ -280,6 +303,19 @@ class Store:
     ) -> None:
         if not rows and not path.exists():
             return  # an empty span needs no file
+        try:
+            self._replace_rows(path, table_name, in_window, rows)
+        except DamagedFile as exc:
+            self._set_aside(exc)
+            self._replace_rows(path, table_name, in_window, rows)
+
+    @staticmethod
+    def _replace_rows(
+        path: Path,
+        table_name: str,
+        in_window: Callable[[dict[str, Any]], bool],
+        rows: list[dict[str, Any]],
+    ) -> None:
         db = TinyDB(path, storage=_BatchedStorage(OrjsonStorage))
         try:
             table = db.table(table_name)
@@ -293,8 +329,20 @@ class Store:
         finally:
             db.close()
 
-    @staticmethod
     def _read_file(
+        self,
+        path: Path,
+        table_name: str,
+        problem: Callable[[dict[str, Any]], str | None] | None = None,
+    ) -> list[dict[str, Any]]:
+        try:
+            return self._read_docs(path, table_name, problem)
+        except DamagedFile as exc:
+            self._set_aside(exc)
+            return self._read_docs(path, table_name, problem)
+
+    @staticmethod
+    def _read_docs(
         path: Path,
         table_name: str,
         problem: Callable[[dict[str, Any]], str | None] | None = None,
@@ -312,6 +360,72 @@ class Store:
                 if reason:
                     raise damaged(path, reason)
         return docs
+
+    # Damaged files
+
+    def _set_aside(self, exc: DamagedFile) -> None:
+        """Move a damaged file out of the way and arrange to rebuild what it held.
+
+        A damaged day, month or year of rows is read again from the API: every
+        watermark is forgotten, so the next sync reads the whole history (each
+        bucket it reads replaces what was stored, so nothing counts twice). A
+        damaged state file is restored from its copy before the last write, or
+        started afresh when that is damaged too.
+        """
+        path = exc.path
+        with self._writing():
+            try:
+                self._read_docs(path, "_default")
+                if path.name != STATE_FILE:
+                    self._check_rows(path)
+                return  # another process has repaired it meanwhile
+            except DamagedFile:
+                pass
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            aside = path.with_name(f"{path.name}.damaged-{stamp}")
+            os.replace(path, aside)
+            if path.name == STATE_FILE:
+                outcome = self._restore_state()
+            else:
+                self._forget_watermarks()
+                outcome = "the next sync reads the history again from the API"
+        message = (
+            f"the store file {path} was damaged ({exc.reason}); it was moved to "
+            f"{aside.name} and {outcome}"
+        )
+        log.warning("%s", message)
+        self.recovered.append(message)
+
+    @staticmethod
+    def _check_rows(path: Path) -> None:
+        problem = _cost_row_problem if path.parent.name == _COSTS.folder else None
+        table = "costs" if problem else "usage"
+        Store._read_docs(path, table, problem or _usage_row_problem)
+
+    def _restore_state(self) -> str:
+        state = self.data_dir / STATE_FILE
+        backup = self.data_dir / STATE_BACKUP
+        try:
+            self._read_docs(backup, "meta")
+        except DamagedFile:
+            backup.unlink()
+        if backup.exists():
+            shutil.copyfile(backup, state)
+            return (
+                "it was restored as it was before its last change (a sync may "
+                "read a little again)"
+            )
+        return (
+            "the next sync reads the history again; the budget, if one was set, "
+            "must be set again"
+        )
+
+    def _forget_watermarks(self) -> None:
+        db = self._open_state()
+        try:
+            db.table("watermarks").truncate()
+        finally:
+            db.close()
 
     # Usage rows
 
@@ -406,17 +520,19 @@ class Store:
 
     def _state(self) -> TinyDB:
         return TinyDB(
-            self.data_dir / "state.json", storage=_BatchedStorage(OrjsonStorage)
+            self.data_dir / STATE_FILE,
+            storage=_BatchedStorage(OrjsonStorage),
+            keep_backup=True,
         )
 
     def _read_state(self, table: str) -> list[dict[str, Any]]:
-        return self._read_file(self.data_dir / "state.json", table)
+        return self._read_file(self.data_dir / STATE_FILE, table)
 
     def _write_state(
         self, table: str, doc: dict[str, Any], key: dict[str, Any]
     ) -> None:
         with self._writing():
-            db = self._state()
+            db = self._open_state()
             try:
                 db.table("meta").upsert(
                     {"schema": SCHEMA_VERSION}, Query().schema.exists()
@@ -425,6 +541,19 @@ class Store:
                 db.table(table).upsert({**key, **doc}, cond)
             finally:
                 db.close()
+
+    def _open_state(self) -> TinyDB:
+        """Open the state file for a change, under the lock: repaired first if it
+        is damaged, and refused if a newer monitor-tui laid it out."""
+        for doc in self._read_state("meta"):
+            schema = doc.get("schema")
+            if type(schema) is int and schema > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the store in {self.data_dir} was written by a newer "
+                    f"monitor-tui (layout {schema}; this one knows {SCHEMA_VERSION}); "
+                    "upgrade monitor-tui, or use another --data-dir"
+                )
+        return self._state()
 
     def watermark(
         self, origin: str, endpoint: str, width: str
@@ -484,7 +613,7 @@ class Store:
     def clear_budget(self) -> None:
         """Remove the budget record: no budget is set afterwards."""
         with self._writing():
-            db = self._state()
+            db = self._open_state()
             try:
                 db.table("budget").truncate()
             finally:
@@ -518,7 +647,7 @@ class Store:
             The log records written.
         """
         with self._writing():
-            db = self._state()
+            db = self._open_state()
             try:
                 table = db.table("alert_state")
                 found = table.get(Query().origin == origin)

@@ -213,13 +213,12 @@ class Syncer:
         )
         began = time.perf_counter()
         try:
-            for window in plan_windows(self.store, origin, now, self.history_days):
-                if stopping():
-                    raise SyncError("the sync was stopped before it finished")
-                # Counted before reading, so a failed window still shows its pages.
-                outcome = WindowResult(window)
-                result.windows.append(outcome)
-                self._read(window, now, outcome)
+            repairs = len(self.store.recovered)
+            self._read_windows(now, result, stopping)
+            if len(self.store.recovered) > repairs:
+                # A damaged file was set aside and the watermarks forgotten:
+                # read what it held now, not a sync later.
+                self._read_windows(now, result, stopping)
         except SyncError as exc:
             result.error = str(exc)
         except (KeyError, TypeError, ValueError) as exc:
@@ -254,6 +253,18 @@ class Syncer:
             f": {result.error}" if result.error else "",
         )
         return result
+
+    def _read_windows(
+        self, now: int, result: SyncResult, stopping: Callable[[], bool]
+    ) -> None:
+        origin = self.source.origin
+        for window in plan_windows(self.store, origin, now, self.history_days):
+            if stopping():
+                raise SyncError("the sync was stopped before it finished")
+            # Counted before reading, so a failed window still shows its pages.
+            outcome = WindowResult(window)
+            result.windows.append(outcome)
+            self._read(window, now, outcome)
 
     def _read(self, window: Window, now: int, outcome: WindowResult) -> None:
         origin = self.source.origin

@@ -394,17 +394,21 @@ async def test_a_damaged_budget_is_named_and_the_spend_still_shows(
         assert shown(app, "#spend-text").startswith("$3.41 this period")
 
 
-async def test_an_unreadable_store_is_said_plainly_not_as_a_sync_failure(tmp_path):
+async def test_a_damaged_state_file_is_set_aside_and_the_app_goes_on(tmp_path):
     (tmp_path / "demo").mkdir()
     (tmp_path / "demo" / "state.json").write_text("not json")
     harness = Harness(demo_settings(tmp_path), Clock())
     async with harness.run() as pilot:
-        await harness.settle(pilot, lambda: bool(harness.refreshes()))
+        refreshed = await harness.sync(pilot)
         app = harness.app
-        assert "damaged" in shown(app, "#store-problem")
-        assert "cannot read the store" in shown(app, "#freshness")
-        assert shown(app, "#figures") == "The store could not be read."
-        assert app.failures == 0
+        assert refreshed.sync_error is None and app.failures == 0
+        assert not app.query_one("#store-problem").display
+        assert app.snapshot.report.requests > 0
+    [toast] = [t for t in harness.toasts if "damaged" in t[0]]
+    assert toast[2] == "warning"
+    assert "state.json was damaged" in toast[1]
+    assert "moved to state.json.damaged-" in toast[1]
+    assert "the next sync reads the history again" in toast[1]
 
 
 async def test_the_period_is_shown_in_the_budgets_zone(api_server, tmp_path):

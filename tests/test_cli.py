@@ -207,14 +207,19 @@ def test_a_data_dir_that_is_a_file_exits_2_with_a_message(tmp_path):
     assert "cannot use the data directory" in err and "not-a-dir" in err
 
 
-def test_a_damaged_store_file_is_named_instead_of_a_traceback(tmp_path):
+def test_a_damaged_state_file_is_restored_from_its_copy(tmp_path):
     env = {"MONITOR_TUI_DATA_DIR": str(tmp_path), "MONITOR_TUI_TIMEZONE": "UTC"}
     assert run(["sync"], env)[0] == 0
+    before = json.loads(run(["report", "--json"], env)[1])
     damaged = tmp_path / "demo" / "state.json"
     damaged.write_text('{"watermarks": {"1": ')
-    code, _, err = run(["report"], env)
-    assert code == 1
-    assert str(damaged) in err and "damaged" in err
+    code, out, err = run(["report", "--json"], env)
+    assert code == 0, err
+    assert f"the store file {damaged} was damaged" in err
+    assert "restored as it was before its last change" in err
+    assert json.loads(out)["spend_usd"] == before["spend_usd"]
+    [aside] = (tmp_path / "demo").glob("state.json.damaged-*")
+    assert aside.read_text() == '{"watermarks": {"1": '
 
 
 def test_a_failed_sync_still_shows_the_last_good_report_and_exits_1(
@@ -241,8 +246,7 @@ def test_the_report_fits_an_80_column_terminal(tmp_path):
 @pytest.mark.parametrize(
     ("relative", "content"),
     [
-        ("state.json", '{"budget": []}'),
-        ("state.json", "[1, 2]"),
+        ("hourly/2026-12-04.json", "not json"),
         ("hourly/2026-12-04.json", '{"usage": {"1": {}}}'),
         (
             "hourly/2026-12-04.json",
@@ -256,21 +260,42 @@ def test_the_report_fits_an_80_column_terminal(tmp_path):
         ),
     ],
 )
-def test_a_store_file_of_the_wrong_shape_is_named_by_report_and_sync(
+def test_a_damaged_row_file_is_set_aside_and_rebuilt_by_the_next_sync(
     tmp_path, relative, content
 ):
     env = {"MONITOR_TUI_DATA_DIR": str(tmp_path), "MONITOR_TUI_TIMEZONE": "UTC"}
     assert run(["sync"], env)[0] == 0
+    before = json.loads(run(["report", "--json"], env)[1])
     damaged = tmp_path / "demo" / relative
     damaged.write_text(content)
+
     code, _, err = run(["report"], env)
-    assert code == 1
-    assert str(damaged) in err and "damaged" in err, err
-    # A sync either leaves rows it does not read alone, or names the file; it
-    # never blames the API for the store's fault.
+    assert code == 0, err
+    assert f"the store file {damaged} was damaged" in err
+    assert "the next sync reads the history again from the API" in err
+    assert not damaged.exists() or damaged.read_text() != content
+    assert len(list(damaged.parent.glob(f"{damaged.name}.damaged-*"))) == 1
+
+    code, out, err = run(["sync", "--json"], env)
+    assert code == 0, err
+    hourly = next(w for w in json.loads(out)["windows"] if w["width"] == "1h")
+    assert hourly["buckets"] > 35 * 24, "the whole history is read again"
+    after = json.loads(run(["report", "--json"], env)[1])
+    assert after["spend_usd"] == before["spend_usd"]
+    assert after["billed_usd"] == before["billed_usd"]
+
+
+def test_a_store_written_by_a_newer_version_is_not_overwritten(tmp_path):
+    env = {"MONITOR_TUI_DATA_DIR": str(tmp_path), "MONITOR_TUI_TIMEZONE": "UTC"}
+    assert run(["sync"], env)[0] == 0
+    state = tmp_path / "demo" / "state.json"
+    data = json.loads(state.read_text())
+    data["meta"] = {"1": {"schema": 99}}
+    state.write_text(json.dumps(data))
     code, _, err = run(["sync"], env)
-    assert code == 0 or (code == 1 and str(damaged) in err), err
-    assert "API" not in err
+    assert code == 1
+    assert "written by a newer monitor-tui (layout 99" in err
+    assert json.loads(state.read_text())["meta"] == {"1": {"schema": 99}}
 
 
 def test_a_watermark_that_cannot_be_read_is_read_again_from_the_api(tmp_path):
@@ -319,22 +344,14 @@ def test_report_sync_json_prints_only_the_report_on_stdout(api_server, tmp_path)
     assert "sync FAILED" in err
 
 
-def test_following_the_advice_for_a_damaged_day_file_restores_its_spend(
-    api_server, tmp_path
-):
+def test_a_damaged_day_file_is_rebuilt_from_the_api(api_server, tmp_path):
     api_server.set_records(HAND_COMPUTED)
     env = live_env(api_server, tmp_path)
     assert run(["sync"], env)[0] == 0
     day_file = tmp_path / "hourly" / "2026-12-04.json"
     day_file.write_text('{"_default": {"1": ')
 
-    code, _, err = run(["report"], env)
-    assert code == 1
-    state = tmp_path / "state.json"
-    assert f"move it and {state} away" in err
-
-    day_file.rename(tmp_path / "day.bak")
-    state.rename(tmp_path / "state.bak")
-    assert run(["sync"], env)[0] == 0
-    code, out, _ = run(["report", "--json"], env)
+    code, out, err = run(["report", "--sync", "--json"], env)
+    assert code == 0, err
+    assert "was damaged" in err and "2026-12-04.json.damaged-" in err
     assert json.loads(out)["spend_usd"] == "3.410000"
