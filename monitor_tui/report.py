@@ -69,6 +69,10 @@ class Report:
     models: tuple[ModelLine, ...]
     project_spend: tuple[tuple[str, Decimal], ...] = ()
     """Estimated spend of the period by project id, highest first."""
+    skipped_results: int = 0
+    """Results the last sync could not read (left out of every total)."""
+    billed_other_currencies: tuple[str, ...] = ()
+    """Currencies of cost rows left out of ``billed_usd``, which is in USD."""
 
     def to_json(self) -> dict[str, Any]:
         """The report as the documented JSON object (money as 6-place strings)."""
@@ -102,6 +106,8 @@ class Report:
             "budget_crossing_at": when(self.budget_crossing_at),
             "unpriced_models": list(self.unpriced_models),
             "data_state": self.data_state,
+            "skipped_results": self.skipped_results,
+            "billed_other_currencies": list(self.billed_other_currencies),
             "models": [
                 {
                     "model": line.model,
@@ -263,16 +269,15 @@ def build_report(
             crossing = _at(reach) if reach < end else None
 
     billed: Decimal | None = None
+    other_currencies: set[str] = set()
     if store.watermark(origin, "costs", "1d") is not None:
+        cost_rows = store.cost_rows(origin, start, end)
         billed = sum(
-            (
-                Decimal(r["amount"])
-                for r in store.cost_rows(origin, start, end)
-                if r.get("currency", "usd") == "usd"
-            ),
+            (Decimal(r["amount"]) for r in cost_rows if r["currency"] == "usd"),
             Decimal(0),
         )
-        # TODO: amounts in another currency are left out silently; flag them.
+        # Never converted: an exchange rate would be a guess. They are named.
+        other_currencies = {r["currency"] for r in cost_rows} - {"usd"}
 
     last = store.last_sync(origin) or {}
     tokens_per_min, usd_per_hour = _burn_rate(store, origin, at)
@@ -298,6 +303,8 @@ def build_report(
         data_state=_data_state(store, origin, rows, end, at),
         models=lines,
         project_spend=_project_spend(rows),
+        skipped_results=last["skipped"] if type(last.get("skipped")) is int else 0,
+        billed_other_currencies=tuple(sorted(other_currencies)),
     )
 
 

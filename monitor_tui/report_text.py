@@ -84,6 +84,14 @@ def format_report(report: Report) -> str:
     if report.spend_is_lower_bound:
         unpriced = ", ".join(printable(m) for m in report.unpriced_models)
         lines.append(f"           at least: no price for {unpriced}")
+    if report.billed_other_currencies:
+        others = ", ".join(c.upper() for c in report.billed_other_currencies)
+        lines.append(f"           billed leaves out amounts in {printable(others)}")
+    if report.skipped_results:
+        lines.append(
+            f"           the last sync skipped {report.skipped_results:,} results it "
+            "could not read"
+        )
     if report.budget_usd is not None and report.budget_usd > 0:
         share = report.spend_usd / report.budget_usd * 100
         used = screen_percent(share)
@@ -159,6 +167,12 @@ def format_sync(result: SyncResult) -> str:
         f"{status} {label}: {result.pages} pages, {result.buckets} buckets, "
         f"{result.rows} rows in {result.seconds:.2f} s"
     )
+    if result.skipped:
+        reasons = "; ".join(f"{n} × {why}" for why, n in result.skipped.items())
+        lines.append(
+            f"skipped {sum(result.skipped.values())} results the API sent that could "
+            f"not be read ({reasons}); totals leave them out"
+        )
     if result.error:
         lines.append(f"error: {result.error}")
     return "\n".join(lines)

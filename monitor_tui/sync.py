@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,8 @@ class WindowResult:
     pages: int = 0
     buckets: int = 0
     rows: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Results the API sent that could not be used, by reason."""
 
 
 @dataclass
@@ -89,6 +92,15 @@ class SyncResult:
     def rows(self) -> int:
         """Rows stored in all windows."""
         return sum(w.rows for w in self.windows)
+
+    @property
+    def skipped(self) -> Counter[str]:
+        """Results the API sent that could not be used, by reason, in all
+        windows; they are left out of every total."""
+        total: Counter[str] = Counter()
+        for w in self.windows:
+            total.update(w.skipped)
+        return total
 
 
 def _history_starts(now: int, history_days: int) -> dict[str, int]:
@@ -141,7 +153,7 @@ def _collect(
     pages: Iterable[Page],
     window: Window,
     outcome: WindowResult,
-    parse: Callable[[list[dict[str, Any]]], Iterable[dict[str, Any]]],
+    parse: Callable[[list[dict[str, Any]], Counter[str]], Iterable[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
     """Parse every page of a window into rows, counting pages and buckets, and
     refuse a window its buckets do not cover exactly once."""
@@ -152,7 +164,7 @@ def _collect(
         outcome.pages += 1
         outcome.buckets += len(buckets)
         starts.extend(bucket["start_time"] for bucket in buckets)
-        rows.extend(parse(buckets))
+        rows.extend(parse(buckets, outcome.skipped))
     check_coverage(starts, window.start, window.end, window.width)
     return rows
 
@@ -239,6 +251,8 @@ class Syncer:
                 "pages": result.pages,
                 "buckets": result.buckets,
                 "rows": result.rows,
+                "skipped": sum(result.skipped.values()),
+                "skipped_reasons": dict(result.skipped),
                 "seconds": round(result.seconds, 3),
             },
         )
@@ -272,7 +286,10 @@ class Syncer:
         if window.endpoint == COSTS:
             pages = self.source.cost_pages(*span, COST_DIMENSIONS)
             rows = _collect(
-                pages, window, outcome, lambda b: parse_cost_buckets(b, origin)
+                pages,
+                window,
+                outcome,
+                lambda b, skipped: parse_cost_buckets(b, origin, skipped),
             )
             outcome.rows = self.store.replace_costs(origin, span, rows)
         else:
@@ -287,7 +304,9 @@ class Syncer:
                 pages,
                 window,
                 outcome,
-                lambda b: parse_usage_buckets(b, endpoint, window.width, origin),
+                lambda b, skipped: parse_usage_buckets(
+                    b, endpoint, window.width, origin, skipped
+                ),
             )
             self.pricer.price_rows(rows)
             outcome.rows = self.store.replace_usage(

@@ -165,16 +165,19 @@ MAX_AMOUNT = Decimal(10) ** 10
 """More dollars than one day's line can cost: a sign of a bad page."""
 
 
+class UnreadableResult(ValueError):
+    """One result of a bucket cannot be used; it is skipped and counted, and the
+    rest of the page is kept."""
+
+
 def _count(result: Mapping[str, Any], field: str) -> int:
     value = result.get(field)
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{field} is not a number: {value!r:.60}")
+        raise UnreadableResult(f"{field} is not a number")
     if value != value or not 0 <= value <= MAX_COUNT or value != int(value):
-        # TODO: tolerate and flag odd counts on screen instead of failing the
-        # whole sync, once the app has somewhere to show them.
-        raise ValueError(f"{field} is not a count of tokens: {value!r}")
+        raise UnreadableResult(f"{field} is negative, fractional or implausibly large")
     return int(value)
 
 
@@ -183,18 +186,25 @@ def parse_usage_buckets(
     endpoint: Endpoint,
     width: str,
     origin: str,
+    skipped: Counter[str] | None = None,
 ) -> Iterator[UsageRow]:
     """Turn the ``data`` buckets of a Usage API page into usage rows.
 
-    Results of an object this endpoint does not return are skipped, with one
-    warning per page; missing optional counts are 0.
+    Missing optional counts are 0. A result of an object this endpoint does not
+    return, or with a count that cannot be one (negative, fractional, not a
+    number, beyond any real bucket), is skipped rather than failing the sync:
+    it is counted in ``skipped`` by reason and logged once per page, and the
+    screen says totals may be low.
     """
-    skipped: Counter[str] = Counter()
+    skipped = Counter() if skipped is None else skipped
+    found: Counter[str] = Counter()
     for bucket in buckets:
         start = int(bucket["start_time"])
         for result in bucket.get("results") or ():
             if result.get("object") != endpoint.result_object:
-                skipped[str(result.get("object"))] += 1
+                found[
+                    f"a result of unknown kind {str(result.get('object'))!r:.60}"
+                ] += 1
                 continue
             row: UsageRow = {
                 "origin": origin,
@@ -204,15 +214,20 @@ def parse_usage_buckets(
             }
             for dim in endpoint.dimensions:
                 row[dim] = result.get(dim)
-            for api_field, row_field in TOKEN_FIELDS.items():
-                row[row_field] = _count(result, api_field)
+            try:
+                for api_field, row_field in TOKEN_FIELDS.items():
+                    row[row_field] = _count(result, api_field)
+            except UnreadableResult as exc:
+                found[str(exc)] += 1
+                continue
             yield row
-    _warn_skipped(endpoint.name, skipped)
+    _warn_skipped(endpoint.name, found)
+    skipped.update(found)
 
 
 def _warn_skipped(what: str, skipped: Counter[str]) -> None:
-    for kind, count in skipped.items():
-        log.warning("skipped %d %s results of unknown kind %r", count, what, kind)
+    for reason, count in skipped.items():
+        log.warning("skipped %d %s results: %s", count, what, reason)
 
 
 def parse_amount(value: Any) -> Decimal:
@@ -233,23 +248,35 @@ def parse_amount(value: Any) -> Decimal:
 
 
 def parse_cost_buckets(
-    buckets: Iterable[Mapping[str, Any]], origin: str
+    buckets: Iterable[Mapping[str, Any]],
+    origin: str,
+    skipped: Counter[str] | None = None,
 ) -> Iterator[CostRow]:
-    """Turn the ``data`` buckets of a Costs API page into cost rows."""
-    skipped: Counter[str] = Counter()
+    """Turn the ``data`` buckets of a Costs API page into cost rows; a result
+    without a usable amount is skipped and counted, as for usage."""
+    skipped = Counter() if skipped is None else skipped
+    found: Counter[str] = Counter()
     for bucket in buckets:
         start = int(bucket["start_time"])
         for result in bucket.get("results") or ():
             if result.get("object") != COSTS_RESULT_OBJECT:
-                skipped[str(result.get("object"))] += 1
+                found[
+                    f"a result of unknown kind {str(result.get('object'))!r:.60}"
+                ] += 1
                 continue
             amount = result.get("amount")
-            if not isinstance(amount, dict):
-                raise ValueError(f"a cost has no amount object: {amount!r:.60}")
+            try:
+                if not isinstance(amount, dict):
+                    raise ValueError("a cost without an amount")
+                value = parse_amount(amount.get("value"))
+            except ValueError as exc:
+                found[str(exc).split(":")[0]] += 1
+                continue
             row: CostRow = {"origin": origin, "start": start}
             for dim in COST_DIMENSIONS:
                 row[dim] = result.get(dim)
-            row["amount"] = f"{parse_amount(amount.get('value')):f}"
+            row["amount"] = f"{value:f}"
             row["currency"] = str(amount.get("currency") or "usd").lower()
             yield row
-    _warn_skipped("costs", skipped)
+    _warn_skipped("costs", found)
+    skipped.update(found)

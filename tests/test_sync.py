@@ -11,6 +11,7 @@ import pytest
 
 from monitor_tui.period import billing_period
 from monitor_tui.report import build_report
+from monitor_tui.report_text import format_sync
 from monitor_tui.sources.openai_api import OpenAISource
 from monitor_tui.sync import Syncer
 from tests.conftest import ADMIN_KEY, NOW, NOW_EPOCH
@@ -350,3 +351,36 @@ def test_a_reply_slower_than_the_timeout_fails_the_sync_with_a_message(
     assert not result.ok
     assert "timed out" in result.error
     assert store.watermark("openai", "completions", "1h") is None
+
+
+def test_a_result_that_cannot_be_read_is_skipped_flagged_and_the_rest_kept(
+    store, api_server
+):
+    api_server.set_records(
+        [
+            completion(HOUR - 3600, input_tokens=10, output_tokens=5),
+            completion(HOUR - 5 * 3600, input_tokens=-3, output_tokens=5),
+        ]
+    )
+    result = syncer(store, api_server).sync()
+    assert result.ok, result.error
+    assert result.skipped == {
+        "input_tokens is negative, fractional or implausibly large": 1
+    }
+    data = report(store).to_json()
+    assert data["input_tokens"] == 10
+    assert data["skipped_results"] == 1
+    assert "skipped 1 results" in format_sync(result)
+
+
+def test_costs_in_another_currency_are_named_not_added(store, api_server):
+    api_server.set_records(
+        [
+            {"endpoint": "costs", "time": HOUR - 86400, "amount": 2.5},
+            {"endpoint": "costs", "time": HOUR - 86400, "amount": 9, "currency": "eur"},
+        ]
+    )
+    assert syncer(store, api_server).sync().ok
+    data = report(store).to_json()
+    assert data["billed_usd"] == "2.500000"
+    assert data["billed_other_currencies"] == ["eur"]

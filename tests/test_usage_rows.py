@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -63,10 +64,16 @@ def test_empty_buckets_give_no_rows():
     assert list(parse_usage_buckets(buckets, COMPLETIONS, "1h", "openai")) == []
 
 
-def test_a_count_that_is_not_a_number_is_refused():
-    bucket = {"start_time": 0, "results": [completions_result(input_tokens="many")]}
-    with pytest.raises(ValueError, match="input_tokens"):
-        list(parse_usage_buckets([bucket], COMPLETIONS, "1h", "openai"))
+def test_a_result_whose_count_is_not_a_number_is_skipped_and_counted():
+    good = completions_result(input_tokens=5)
+    bucket = {
+        "start_time": 0,
+        "results": [completions_result(input_tokens="many"), good],
+    }
+    skipped: Counter[str] = Counter()
+    rows = list(parse_usage_buckets([bucket], COMPLETIONS, "1h", "openai", skipped))
+    assert [r["input_tokens"] for r in rows] == [5], "the rest of the page is kept"
+    assert skipped == Counter({"input_tokens is not a number": 1})
 
 
 def test_cost_amounts_are_exact_whether_strings_or_numbers():
@@ -106,10 +113,30 @@ def test_an_amount_in_exponent_form_is_stored_as_plain_digits():
 
 
 @pytest.mark.parametrize("value", [-1, 2.5, float("nan"), 10**16])
-def test_a_count_that_is_not_a_plausible_token_count_is_refused(value):
+def test_a_result_with_an_implausible_count_is_skipped_and_counted(value):
     bucket = {"start_time": 0, "results": [completions_result(output_tokens=value)]}
-    with pytest.raises(ValueError, match="output_tokens"):
-        list(parse_usage_buckets([bucket], COMPLETIONS, "1h", "openai"))
+    skipped: Counter[str] = Counter()
+    assert (
+        list(parse_usage_buckets([bucket], COMPLETIONS, "1h", "openai", skipped)) == []
+    )
+    assert skipped == Counter(
+        {"output_tokens is negative, fractional or implausibly large": 1}
+    )
+
+
+def test_a_cost_without_a_usable_amount_is_skipped_and_counted():
+    results = [
+        {"object": "organization.costs.result", "amount": {"value": "NaN"}},
+        {"object": "organization.costs.result", "amount": None},
+        {"object": "organization.costs.result", "amount": {"value": "2.5"}},
+        {"object": "organization.costs.mystery", "amount": {"value": "1"}},
+    ]
+    skipped: Counter[str] = Counter()
+    rows = list(
+        parse_cost_buckets([{"start_time": 0, "results": results}], "o", skipped)
+    )
+    assert [r["amount"] for r in rows] == ["2.5"]
+    assert sum(skipped.values()) == 3
 
 
 def test_identity_covers_every_dimension_of_the_endpoint():

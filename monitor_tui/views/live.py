@@ -215,7 +215,19 @@ class LiveView(VerticalScroll):
                 f"{screen_money(report.billed_usd)} in OpenAI's daily costs so far "
                 "(they lag by about a day)"
             )
+        if report.billed_other_currencies:
+            others = ", ".join(c.upper() for c in report.billed_other_currencies)
+            billed += f"; amounts in {printable(others)} are left out"
         grid.add_row("Billed", billed)
+        if report.skipped_results:
+            grid.add_row(
+                Text("Skipped", style="bold"),
+                Text(
+                    f"the last sync could not read {report.skipped_results:,} "
+                    "results the API sent; totals may be low (monitor-tui.log "
+                    "says why)"
+                ),
+            )
         if report.burn_rate_tokens_per_min is None:
             burn = "— (no minute data in the last few minutes)"
         else:
