@@ -1,0 +1,227 @@
+"""One pass over a span's usage rows: totals, and the breakdowns by model, project
+and API key with their share of spend and cache hit rate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from monitor_tui.usage import UsageRow
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+NO_MODEL = "(no model)"
+"""The model of rows that name none, as the report calls it."""
+
+DIMENSIONS = {"model": 0, "project": 1, "key": 2}
+"""The breakdowns, by name, and where their value sits in a cell's key."""
+
+# A cell's counts, in this order: input, cached input, output, requests, the cost
+# of its priced rows, and how many of its rows had no price.
+INPUT, CACHED, OUTPUT, REQUESTS, COST, UNPRICED = range(6)
+
+CellKey = tuple[str, str, str, int, bool, str | None]
+"""(model, project id, API key id, UTC day number, batch, service tier); a
+missing project or key is ``""``."""
+
+
+def percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    """``part`` as a percentage of ``whole``; None when ``whole`` is zero."""
+    if not whole:
+        return None
+    return Decimal(part) * HUNDRED / Decimal(whole)
+
+
+@dataclass
+class Tally:
+    """A span's usage rows summed into cells and into bucket starts.
+
+    Cells keep what the breakdowns and the savings need (which model, project,
+    key, UTC day and price context); bucket starts keep what the hourly pattern
+    and the daily trend need, so neither has to walk the rows again.
+    """
+
+    cells: dict[CellKey, list] = field(default_factory=dict)
+    """Cell key -> its counts, at the positions ``INPUT`` to ``UNPRICED``."""
+    buckets: dict[tuple[int, bool], list] = field(default_factory=dict)
+    """(bucket start, is hourly) -> [input + output tokens, cost]."""
+    rows: int = 0
+    """How many rows were summed."""
+
+
+def tally(rows: Iterable[UsageRow], project: str | None = None) -> Tally:
+    """Sum ``rows`` (those of ``project`` only, when one is given; ``""`` means
+    rows without a project) into a ``Tally``."""
+    result = Tally()
+    cells, buckets = result.cells, result.buckets
+    count = 0
+    for row in rows:
+        project_id = row.get("project_id") or ""
+        if project is not None and project_id != project:
+            continue
+        count += 1
+        start = row["start"]
+        inputs, outputs = row["input_tokens"], row["output_tokens"]
+        cost = row.get("cost_usd")
+        money = ZERO if cost is None else Decimal(cost)
+
+        key = (
+            row.get("model") or NO_MODEL,
+            project_id,
+            row.get("api_key_id") or "",
+            start // 86400,
+            bool(row.get("batch")),
+            row.get("service_tier"),
+        )
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = [0, 0, 0, 0, ZERO, 0]
+        cell[INPUT] += inputs
+        cell[CACHED] += row["cached_input_tokens"]
+        cell[OUTPUT] += outputs
+        cell[REQUESTS] += row["requests"]
+        cell[COST] += money
+        if cost is None:
+            cell[UNPRICED] += 1
+
+        slot = (start, row["width"] == "1h")
+        bucket = buckets.get(slot)
+        if bucket is None:
+            bucket = buckets[slot] = [0, ZERO]
+        bucket[0] += inputs + outputs
+        bucket[1] += money
+    result.rows = count
+    return result
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A span's totals, counted as the report counts them."""
+
+    spend_usd: Decimal
+    """The cost of the priced rows; a lower bound when some had no price."""
+    input_tokens: int
+    """Input tokens, cached ones included."""
+    cached_input_tokens: int
+    output_tokens: int
+    requests: int
+    unpriced_models: tuple[str, ...]
+    """Models with rows that have no price, so their spend is not counted."""
+
+    @property
+    def spend_is_lower_bound(self) -> bool:
+        """True when some rows could not be priced."""
+        return bool(self.unpriced_models)
+
+    @property
+    def cache_hit_rate(self) -> Decimal | None:
+        """Cached input as a percentage of input; None without input."""
+        return percent(self.cached_input_tokens, self.input_tokens)
+
+
+def totals(counts: Tally) -> Totals:
+    """The totals of everything in ``counts``."""
+    sums = [0, 0, 0, 0, ZERO, 0]
+    unpriced: set[str] = set()
+    for key, cell in counts.cells.items():
+        for index in range(5):
+            sums[index] += cell[index]
+        if cell[UNPRICED]:
+            unpriced.add(key[0])
+    return Totals(
+        spend_usd=sums[COST],
+        input_tokens=sums[INPUT],
+        cached_input_tokens=sums[CACHED],
+        output_tokens=sums[OUTPUT],
+        requests=sums[REQUESTS],
+        unpriced_models=tuple(sorted(unpriced)),
+    )
+
+
+@dataclass(frozen=True)
+class BreakdownLine:
+    """One model's, project's or API key's share of a range."""
+
+    key: str
+    """The model name, project id or key id; ``""`` for rows that name none."""
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+    requests: int
+    cost_usd: Decimal
+    """The cost of its priced rows."""
+    unpriced: bool
+    """True when some of its rows have no price: ``cost_usd`` is a lower bound."""
+    share: Decimal | None
+    """Its cost as a percentage of the range's spend; None when nothing was spent."""
+    previous_cost_usd: Decimal
+    """Its cost in the span the range is compared with."""
+
+    @property
+    def label(self) -> str:
+        """What to call it on screen."""
+        # TODO: show project and key names; the store keeps only their ids until
+        # the Projects API is synced.
+        return self.key or "(none)"
+
+    @property
+    def cache_hit_rate(self) -> Decimal | None:
+        """Cached input as a percentage of its input; None without input."""
+        return percent(self.cached_input_tokens, self.input_tokens)
+
+    @property
+    def cost_change(self) -> Decimal | None:
+        """How much its cost changed since the span before, in percent; None
+        when it cost nothing then."""
+        return percent(self.cost_usd - self.previous_cost_usd, self.previous_cost_usd)
+
+
+def _fold(counts: Tally, dimension: str) -> dict[str, list]:
+    index = DIMENSIONS[dimension]
+    lines: dict[str, list] = {}
+    for key, cell in counts.cells.items():
+        sums = lines.get(key[index])
+        if sums is None:
+            lines[key[index]] = list(cell)
+        else:
+            for position in range(6):
+                sums[position] += cell[position]
+    return lines
+
+
+def breakdown(
+    counts: Tally, previous: Tally, dimension: str, spend: Decimal
+) -> tuple[BreakdownLine, ...]:
+    """The lines of one breakdown (``model``, ``project`` or ``key``), the most
+    expensive first, then the most tokens.
+
+    Args:
+        counts: the range's tally.
+        previous: the tally of the span it is compared with.
+        dimension: one of ``DIMENSIONS``.
+        spend: the range's total spend, for each line's share.
+    """
+    before = {key: sums[COST] for key, sums in _fold(previous, dimension).items()}
+    lines = [
+        BreakdownLine(
+            key=key,
+            input_tokens=sums[INPUT],
+            cached_input_tokens=sums[CACHED],
+            output_tokens=sums[OUTPUT],
+            requests=sums[REQUESTS],
+            cost_usd=sums[COST],
+            unpriced=bool(sums[UNPRICED]),
+            share=percent(sums[COST], spend),
+            previous_cost_usd=before.get(key, ZERO),
+        )
+        for key, sums in _fold(counts, dimension).items()
+    ]
+    lines.sort(
+        key=lambda line: (
+            -line.cost_usd,
+            -line.input_tokens - line.output_tokens,
+            line.key,
+        )
+    )
+    return tuple(lines)

@@ -1,0 +1,43 @@
+"""The Analytics tab's figures as short text: counts, rates, costs and changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from monitor_tui.analytics import BreakdownLine, Change
+from monitor_tui.money import screen_money, screen_percent
+from monitor_tui.report_text import compact_count
+
+
+def count_text(count: Decimal | int) -> str:
+    """A count in at most 7 characters: ``253.33M``."""
+    return compact_count(int(count))
+
+
+def rate_text(rate: Decimal | None) -> str:
+    """A percentage, or ``—`` when there is none."""
+    return "—" if rate is None else screen_percent(rate)
+
+
+def cost_text(line: BreakdownLine) -> str:
+    """A line's cost: ``$12.84``, ``≥ $12.84`` when some of it has no price, or
+    ``no price`` when none of it has."""
+    if line.unpriced and not line.cost_usd:
+        return "no price"
+    return ("≥ " if line.unpriced else "") + screen_money(line.cost_usd)
+
+
+def change_text(change: Change) -> str:
+    """``+12.3%``, ``-4.0%``, ``new`` or ``—`` for a figure against the one before."""
+    if change.percent is None:
+        return "new" if change.value else "—"
+    sign = "+" if change.percent > 0 else ""
+    return f"{sign}{screen_percent(change.percent)}"
+
+
+def local_moment(moment: datetime, zone: ZoneInfo, *, with_zone: bool = True) -> str:
+    """A moment in ``zone`` for a person: ``Fri 04 Dec 15:30 UTC``."""
+    local = moment.astimezone(zone)
+    return f"{local:%a %d %b %H:%M %Z}" if with_zone else f"{local:%a %d %b %H:%M}"
