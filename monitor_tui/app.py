@@ -11,7 +11,6 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from logging.handlers import RotatingFileHandler
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, ComposeResult
@@ -24,6 +23,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from monitor_tui.alerts import CRITICAL, Alert
 from monitor_tui.config import Settings
+from monitor_tui.logfile import log_to_file
 from monitor_tui.report_text import printable
 from monitor_tui.snapshot import Snapshot, build_snapshot, load_budget
 from monitor_tui.store import Store, StoreError, data_dir_problem
@@ -466,32 +466,15 @@ def build_app(
     )
 
 
-LOG_FILE = "monitor-tui.log"
-LOG_BYTES = 1_000_000
-
-
 def _log_to_file(settings: Settings) -> None:
-    """Keep a record of each sync in the data directory, since the screen is the
-    app's: records go to the log file and Textual's console, never to stderr."""
-    handlers: list[logging.Handler] = [TextualHandler()]
-    try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        handlers.append(
-            RotatingFileHandler(
-                settings.data_dir / LOG_FILE,
-                maxBytes=LOG_BYTES,
-                backupCount=2,
-                encoding="utf-8",
-            )
-        )
-    except OSError:
-        pass  # the screen says what is wrong with the data directory
+    """Keep a record of each sync, since the screen is the app's: records go to
+    the log file and Textual's console, never to stderr."""
     logging.basicConfig(
         level=logging.WARNING,
-        handlers=handlers,
+        handlers=[TextualHandler()],
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("monitor_tui").setLevel(logging.INFO)
+    log_to_file(settings)
 
 
 def run_app(settings: Settings, *, clock: Clock = _now) -> int:

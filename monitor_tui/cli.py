@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from filelock import Timeout
@@ -31,7 +32,14 @@ from monitor_tui.budget import (
     parse_project_budgets,
     parse_thresholds,
 )
-from monitor_tui.config import ConfigError, Settings, load_settings
+from monitor_tui.config import (
+    ConfigError,
+    Settings,
+    default_config_path,
+    load_settings,
+    write_config_template,
+)
+from monitor_tui.logfile import log_to_file
 from monitor_tui.store import Store, StoreError, data_dir_problem
 
 if TYPE_CHECKING:
@@ -39,6 +47,9 @@ if TYPE_CHECKING:
     from monitor_tui.sync import SyncResult
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+LOGGED_COMMANDS = ("sync", "report", "prune", "reset")
+"""Commands that may sync or delete, and so leave a record in the log file."""
 
 Clock = Callable[[], datetime]
 
@@ -130,7 +141,37 @@ def build_parser() -> argparse.ArgumentParser:
         "2 CRITICAL, 3 UNKNOWN), for cron, Nagios or Icinga",
     )
     check.add_argument("--sync", action="store_true", help="sync first")
+
+    config = commands.add_parser("config", help="the config file")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION")
+    config_commands.required = True
+    init = config_commands.add_parser(
+        "init", help="write a commented config file, readable by you alone"
+    )
+    init.add_argument("--force", action="store_true", help="replace an existing one")
+    config_commands.add_parser("path", help="print where the config file is")
+
+    commands.add_parser("doctor", help="check the configuration, the store and the key")
+    prune = commands.add_parser("prune", help="delete stored rows older than DAYS")
+    prune.add_argument(
+        "--older-than",
+        metavar="DAYS",
+        type=_argument(_days),
+        required=True,
+        help="whole days; at least history_days",
+    )
+    prune.add_argument("--yes", action="store_true", help="do not ask first")
+    reset = commands.add_parser(
+        "reset", help="empty the store of the active source (asks first)"
+    )
+    reset.add_argument("--yes", action="store_true", help="do not ask first")
     return parser
+
+
+def _days(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 36500:
+        raise BudgetError(f"{text!r} is not a number of days from 1 to 36500")
+    return int(text)
 
 
 def _is_budget_check(argv: Sequence[str]) -> bool:
@@ -214,6 +255,8 @@ def main(
         # bad arguments included, never 2, which means CRITICAL.
         return check_main(argv, build_parser(), env=env, clock=clock, out=out)
     args = build_parser().parse_args(argv)
+    if args.command == "config":
+        return _config(args, os.environ if env is None else env, out, err)
     try:
         settings = load_settings(
             env=env,
@@ -227,6 +270,7 @@ def main(
         return EXIT_USAGE
     if args.command is None:
         return _run_app(settings, clock, out, err)
+    handler = log_to_file(settings) if args.command in LOGGED_COMMANDS else None
     try:
         with warnings_to(err):
             return _run_command(args, settings, clock, out, err)
@@ -245,6 +289,10 @@ def main(
             raise
         print(f"monitor-tui: {data_dir_problem(exc, settings.data_dir)}", file=err)
         return EXIT_USAGE
+    finally:
+        if handler is not None:
+            logging.getLogger("monitor_tui").removeHandler(handler)
+            handler.close()
 
 
 def _run_command(
@@ -257,8 +305,12 @@ def _run_command(
     store = Store(settings.store_dir)
     from monitor_tui.report_text import format_report, format_sync
 
+    for warning in settings.warnings:
+        print(f"monitor-tui: warning: {warning}", file=err)
     if args.command == "budget":
         return _budget(args, settings, Store(settings.data_dir), out)
+    if args.command in ("doctor", "prune", "reset"):
+        return _upkeep(args, settings, clock, out, err)
 
     _print_demo_note(settings, err)
     code = EXIT_OK
@@ -296,6 +348,60 @@ def _run_app(settings: Settings, clock: Clock, out: TextIO, err: TextIO) -> int:
     from monitor_tui.app import run_app
 
     return run_app(settings, clock=clock)
+
+
+def _upkeep(
+    args: argparse.Namespace,
+    settings: Settings,
+    clock: Clock,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    from monitor_tui import upkeep
+
+    if args.command == "doctor":
+        checks = upkeep.doctor(settings, clock())
+        for check in checks:
+            print(check, file=out)
+        return EXIT_OK if all(check.ok for check in checks) else EXIT_PROBLEM
+
+    if not args.yes and not upkeep.can_ask():
+        print(
+            f"monitor-tui: {args.command} deletes data and asks first; without a "
+            "terminal to ask on, add --yes",
+            file=err,
+        )
+        return EXIT_USAGE
+    ask = (lambda question: True) if args.yes else upkeep.tty_ask
+    try:
+        if args.command == "prune":
+            said = upkeep.prune(settings, args.older_than, clock(), ask)
+        else:
+            said = upkeep.reset(settings, ask)
+    except ValueError as exc:
+        print(f"monitor-tui: {exc}", file=err)
+        return EXIT_USAGE
+    print(said, file=out)
+    return EXIT_OK
+
+
+def _config(
+    args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
+    """``config init`` and ``config path``, which work before any config is read
+    (a config file named with --config may not exist yet)."""
+    named = args.config or env.get("MONITOR_TUI_CONFIG")
+    path = Path(named).expanduser() if named else default_config_path()
+    if args.config_command == "path":
+        print(path, file=out)
+        return EXIT_OK
+    try:
+        write_config_template(path, force=args.force)
+    except ConfigError as exc:
+        print(f"monitor-tui: {exc}", file=err)
+        return EXIT_USAGE
+    print(f"wrote {path} (readable by you alone); edit it to set the key", file=out)
+    return EXIT_OK
 
 
 def _sync_json(result: SyncResult) -> dict[str, Any]:

@@ -53,6 +53,10 @@ class Settings:
     webhook_url: str | None = field(default=None, repr=False)
     """Where alerts are POSTed as Slack-compatible JSON; it carries a secret, so
     it is never shown or logged in full."""
+    log_dir: Path = Path(".")
+    """Where ``monitor-tui.log`` is kept."""
+    warnings: tuple[str, ...] = ()
+    """Problems worth telling the user that do not stop anything."""
 
     @property
     def use_demo(self) -> bool:
@@ -110,6 +114,90 @@ def default_config_path() -> Path:
 def default_data_dir() -> Path:
     """The platform's user data dir for this app."""
     return platformdirs.user_data_path(APP_NAME)
+
+
+def default_log_dir() -> Path:
+    """The platform's user state dir for this app, where its log is kept."""
+    return platformdirs.user_state_path(APP_NAME)
+
+
+def _exposed_secrets(path: Path, file: Mapping[str, Any]) -> str | None:
+    """A warning when the config file holds a secret others can read."""
+    secrets = [name for name in ("admin_key", "webhook_url") if file.get(name)]
+    if not secrets or os.name != "posix":
+        return None
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & 0o077 == 0:
+        return None
+    return (
+        f"{path} holds the {' and the '.join(s.replace('_', ' ') for s in secrets)} "
+        f"and other users can read it; make it yours alone: chmod 600 {path}"
+    )
+
+
+CONFIG_TEMPLATE = """\
+# monitor-tui configuration. Uncomment a line to change a setting; the
+# environment (OPENAI_ADMIN_KEY, MONITOR_TUI_TIMEZONE, ...) and command-line
+# flags win over this file. This file is readable by you alone: keep it so.
+
+# An organization admin key with the api.usage.read scope (created by an
+# organization owner under Settings > Organization > Admin keys). Prefer the
+# OPENAI_ADMIN_KEY environment variable if you can.
+# admin_key = "sk-admin-..."
+
+# The zone days, hours and times are shown in (an IANA name); default: the
+# system's.
+# timezone = "Europe/Paris"
+
+# Days of hourly history kept (35 to 3650).
+# history_days = 90
+
+# Seconds between the app's syncs (10 to 86400).
+# poll_interval_seconds = 60
+
+# Minutes after which the data is marked STALE and `budget check` says UNKNOWN.
+# stale_after_minutes = 180
+
+# Alert when the last hour's spend is this many times the 7-day hourly average
+# (0 turns it off).
+# burn_alert_multiple = 3
+
+# Ring the terminal bell, and show desktop notifications, when an alert fires.
+# bell = true
+# desktop_notifications = true
+
+# POST alerts as Slack-compatible JSON to this URL (it is a secret: it is never
+# logged or shown in full).
+# webhook_url = "https://hooks.slack.com/services/..."
+"""
+
+
+def write_config_template(path: Path, *, force: bool = False) -> None:
+    """Write the commented template to ``path``, readable by the owner alone.
+
+    Raises:
+        ConfigError: the file exists (without ``force``) or cannot be written.
+    """
+    if path.exists() and not force:
+        raise ConfigError(
+            f"{path} already exists; edit it, or pass --force to replace it with "
+            "the template"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        # Created owner-only, so the key is never readable by others, not even
+        # for a moment.
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(CONFIG_TEMPLATE)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def system_zone() -> str:
@@ -232,5 +320,7 @@ def load_settings(
         webhook_url=env.get("MONITOR_TUI_WEBHOOK_URL")
         or file.get("webhook_url")
         or None,
+        log_dir=Path(env.get("MONITOR_TUI_LOG_DIR") or default_log_dir()),
+        warnings=tuple(w for w in [_exposed_secrets(path, file)] if w),
     )
     return _check(settings)

@@ -610,6 +610,43 @@ class Store:
         """Replace the budget record (amount as a decimal string, start day, zone)."""
         self._write_state("budget", record, {})
 
+    # Pruning
+
+    def files_before(self, cutoff: int) -> list[Path]:
+        """The row files whose whole span ends at or before ``cutoff``."""
+        old = []
+        for split in (_HOURLY, _DAILY, _COSTS):
+            folder = self.data_dir / split.folder
+            for path in sorted(folder.glob("*.json")):
+                start = _span_start(path.stem, split)
+                if start is not None and split.next_boundary(start) <= cutoff:
+                    old.append(path)
+        return old
+
+    def delete_files_before(self, origin: str, cutoff: int) -> int:
+        """Delete the row files that end by ``cutoff``; the history read then
+        starts at ``cutoff``, so the next sync does not read them again.
+
+        Returns:
+            How many files were deleted.
+        """
+        with self._writing():
+            old = self.files_before(cutoff)
+            for path in old:
+                path.unlink(missing_ok=True)
+            db = self._open_state()
+            try:
+                table = db.table("watermarks")
+                for doc in table.search(Query().origin == origin):
+                    if type(doc.get("synced_from")) is int and doc["width"] != "1m":
+                        table.update(
+                            {"synced_from": max(doc["synced_from"], cutoff)},
+                            doc_ids=[doc.doc_id],
+                        )
+            finally:
+                db.close()
+        return len(old)
+
     def clear_budget(self) -> None:
         """Remove the budget record: no budget is set afterwards."""
         with self._writing():

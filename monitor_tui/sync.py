@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor_tui.sources import Page, Source, SyncError
@@ -312,6 +313,17 @@ class Syncer:
             outcome.rows = self.store.replace_usage(
                 origin, window.endpoint, window.width, span, rows, now=now
             )
+        log.info(
+            "read %s %s from %s to %s: %d pages, %d buckets, %d rows%s",
+            window.endpoint,
+            window.width,
+            datetime.fromtimestamp(window.start, UTC).isoformat(),
+            datetime.fromtimestamp(window.end, UTC).isoformat(),
+            outcome.pages,
+            outcome.buckets,
+            outcome.rows,
+            f", skipped {dict(outcome.skipped)}" if outcome.skipped else "",
+        )
         mark = self.store.watermark(origin, window.endpoint, window.width)
         synced_from = (
             window.start if mark is None else min(mark["synced_from"], window.start)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -32,6 +33,9 @@ NOW = datetime(2026, 12, 4, 15, 30, 20, tzinfo=UTC)
 """The fixed moment most tests run at: a Friday afternoon in December 2026."""
 NOW_EPOCH = int(NOW.timestamp())
 
+LOG_DIRS: list[Path] = []
+"""The log directory of each test, the current one last."""
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(
@@ -55,6 +59,24 @@ def _isolated_environment(
     config = tmp_path_factory.mktemp("config") / "config.toml"
     config.write_text("")
     monkeypatch.setenv("MONITOR_TUI_CONFIG", str(config))
+    # Commands that are given their own environment still log here, never to
+    # the developer's own state directory.
+    log_dir = tmp_path_factory.mktemp("logs")
+    LOG_DIRS.append(log_dir)
+    monkeypatch.setattr("monitor_tui.config.default_log_dir", lambda: log_dir)
+
+
+@pytest.fixture(autouse=True)
+def _the_key_never_lands_in_a_file(tmp_path: Path) -> Iterator[None]:
+    """After every test, no file it wrote in its directory or the log directory
+    (stores, logs, exports) holds the admin key; config files a test wrote with
+    the key on purpose are the exception."""
+    yield
+    secret = ADMIN_KEY.encode()
+    for folder in (tmp_path, LOG_DIRS[-1]):
+        for path in folder.rglob("*"):
+            if path.is_file() and path.suffix != ".toml":
+                assert secret not in path.read_bytes(), f"the key is in {path}"
 
 
 @pytest.fixture
