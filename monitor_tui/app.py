@@ -170,6 +170,8 @@ class MonitorApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        for warning in self.settings.warnings:
+            self.notify(warning, title="Warning", severity="warning", markup=False)
         self._refresh(sync=False)
         self.set_interval(STORE_CHECK_SECONDS, self._check_store)
 
