@@ -49,6 +49,9 @@ STORE_CHECK_SECONDS = 2
 """How often the app looks whether another process (``budget set``, a cron
 ``sync``) changed the store, to show that without waiting for its own sync."""
 
+MAX_BACKOFF_SECONDS = 15 * 60
+"""The longest wait between syncs while they keep failing."""
+
 WEBHOOK_FLUSH_SECONDS = 2.0
 """How long quitting waits for alerts still on their way to the webhook."""
 
@@ -342,7 +345,7 @@ class MonitorApp(App[None]):
             return
         if message.synced:
             if self.autostart:
-                self._next_sync = self.set_timer(self.poll_seconds, self.start_sync)
+                self._next_sync = self.set_timer(self.next_delay(), self.start_sync)
         elif self._sync_after_read:
             # The first paint comes before the first sync, which imports the SDK.
             self._sync_after_read = False
@@ -407,6 +410,19 @@ class MonitorApp(App[None]):
                 markup=False,
             )
 
+    def next_delay(self) -> float:
+        """Seconds until the next sync: the poll interval, doubled after each
+        failure in a row up to ``MAX_BACKOFF_SECONDS`` (never below the interval).
+
+        The SDK retries a failed request twice within one sync, honouring
+        Retry-After, for brief trouble; across syncs this loop backs off, so an
+        outage of hours costs a request now and then, not a burst a minute.
+        """
+        if not self.failures:
+            return self.poll_seconds
+        backoff = self.poll_seconds * 2 ** min(self.failures - 1, 10)
+        return max(self.poll_seconds, min(backoff, MAX_BACKOFF_SECONDS))
+
     def _store_state(self) -> tuple[int, ...]:
         """When the files the snapshot reads last changed (0 where missing)."""
         stamps = []
@@ -430,7 +446,7 @@ class MonitorApp(App[None]):
             return
         self.failures += 1
         if self.failures == FAILURES_BEFORE_TOAST:
-            retry = f" Still trying every {self.poll_seconds:g} s." * self.autostart
+            retry = " Still trying, less often while it fails." * self.autostart
             # The error may quote the server: never read it as markup.
             self.notify(
                 f"{printable(error)}\nThe last good data stays on screen.{retry}",

@@ -495,3 +495,15 @@ async def test_a_data_dir_that_cannot_be_used_is_named_once(tmp_path):
         store_line = shown(harness.app, "#store-problem")
         assert store_line.startswith(f"✗ cannot use the data directory {blocker}")
         assert not harness.app.query_one("#problem").display
+
+
+def test_syncs_that_keep_failing_are_retried_less_and_less_often(tmp_path):
+    app = build_app(demo_settings(tmp_path), poll_seconds=60, autostart=False)
+    delays = []
+    for failures in (0, 1, 2, 3, 4, 5, 40):
+        app.failures = failures
+        delays.append(app.next_delay())
+    assert delays == [60, 60, 120, 240, 480, 900, 900]
+    slow = build_app(demo_settings(tmp_path), poll_seconds=3600, autostart=False)
+    slow.failures = 3
+    assert slow.next_delay() == 3600, "never more often than the poll interval"
