@@ -1,0 +1,297 @@
+"""What an export holds: a range's usage summed by hour, day, model, project or
+API key, with the totals and the report's metadata, ready for any format."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from monitor_tui.analytics import Range
+from monitor_tui.analytics.tally import Totals, tally, totals
+from monitor_tui.report import REVISABLE_HOURS, period_usage_rows
+from monitor_tui.store import Store
+from monitor_tui.usage import WIDTH_SECONDS, UsageRow, align
+
+GROUPINGS = ("hour", "day", "model", "project", "api_key")
+"""What the rows of an export can be grouped by, in the order forms offer them."""
+
+KEY_COLUMNS = {
+    "hour": ("start", "end"),
+    "day": ("date", "start", "end"),
+    "model": ("model",),
+    "project": ("project_id", "project_name"),
+    "api_key": ("api_key_id", "api_key_name"),
+}
+"""The columns that say what each row is, by grouping; ids and names apart."""
+COUNT_COLUMNS = (
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "requests",
+    "cost_usd",
+    "priced",
+    "price_state",
+)
+"""The columns every row has, named as the report's ``models`` name them."""
+
+_ID_FIELDS = {"model": "model", "project": "project_id", "api_key": "api_key_id"}
+"""The usage row field each grouping by name sums over."""
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One group's usage: a time slot, or one model, project or API key."""
+
+    key: str | None
+    """The model name, project id or key id (None for usage that names none);
+    the local date (``2026-12-04``) for ``day``; None for ``hour``."""
+    start: datetime | None
+    """The slot's start (aware UTC) for ``hour`` and ``day``; None otherwise."""
+    end: datetime | None
+    """The slot's end, exclusive; None for groupings by name."""
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+    requests: int
+    cost_usd: Decimal | None
+    """The cost of its priced rows; None when none of its rows has a price."""
+    priced: bool
+    """True when every row has a cost; else ``cost_usd`` is a lower bound."""
+    price_state: str
+    """``priced``, ``free`` (every row free) or ``unpriced`` (some row is), as the
+    report says it."""
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """Everything a CSV or JSON export says about one range."""
+
+    range: Range
+    zone: ZoneInfo
+    """The display zone: days are its local days, and times are shown in it."""
+    group_by: str
+    """One of ``GROUPINGS``."""
+    generated_at: datetime
+    source: str
+    """``openai`` or ``demo``, as the report says it."""
+    last_sync_at: datetime | None
+    data_state: str
+    """``complete``, ``partial`` or ``empty``, as the report decides it."""
+    totals: Totals
+    billed_usd: Decimal | None
+    """The Costs API's amounts for the UTC days starting in the range; None until
+    costs have been read."""
+    rows: tuple[ExportRow, ...]
+
+    def local(self, moment: datetime | None) -> str | None:
+        """``moment`` as ISO 8601 with the display zone's offset, to the second."""
+        if moment is None:
+            return None
+        return moment.astimezone(self.zone).replace(microsecond=0).isoformat()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The names of a row's fields, in order, as CSV and JSON call them."""
+        return (*KEY_COLUMNS[self.group_by], *COUNT_COLUMNS)
+
+    def values(self, row: ExportRow) -> tuple[str | int | bool | Decimal | None, ...]:
+        """A row's values in the order of ``columns``; money as ``Decimal``."""
+        if self.group_by == "hour":
+            keys: tuple[str | None, ...] = (self.local(row.start), self.local(row.end))
+        elif self.group_by == "day":
+            keys = (row.key, self.local(row.start), self.local(row.end))
+        elif self.group_by == "model":
+            keys = (row.key,)
+        else:
+            # TODO: fill the names once project and key names are synced; the
+            # store keeps only ids so far.
+            keys = (row.key, None)
+        return (
+            *keys,
+            row.input_tokens,
+            row.cached_input_tokens,
+            row.output_tokens,
+            row.requests,
+            row.cost_usd,
+            row.priced,
+            row.price_state,
+        )
+
+
+def _price_state(rows: list[UsageRow]) -> tuple[Decimal | None, bool, str]:
+    """The cost of ``rows``' priced part, whether all are priced, and the state."""
+    costs = [Decimal(r["cost_usd"]) for r in rows if r.get("cost_usd") is not None]
+    priced = len(costs) == len(rows)
+    if not priced:
+        state = "unpriced"
+    elif rows and all(r.get("price_state") == "free" for r in rows):
+        state = "free"
+    else:
+        state = "priced"
+    return (sum(costs, Decimal(0)) if costs else None), priced, state
+
+
+def _row(
+    key: str | None,
+    rows: list[UsageRow],
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> ExportRow:
+    cost, priced, state = _price_state(rows)
+    return ExportRow(
+        key=key,
+        start=start,
+        end=end,
+        input_tokens=sum(r["input_tokens"] for r in rows),
+        cached_input_tokens=sum(r["cached_input_tokens"] for r in rows),
+        output_tokens=sum(r["output_tokens"] for r in rows),
+        requests=sum(r["requests"] for r in rows),
+        cost_usd=cost if rows else Decimal(0),
+        priced=priced,
+        price_state=state,
+    )
+
+
+def _by_name(rows: list[UsageRow], field: str) -> list[ExportRow]:
+    groups: dict[str | None, list[UsageRow]] = {}
+    for row in rows:
+        groups.setdefault(row.get(field) or None, []).append(row)
+    lines = [_row(key, group) for key, group in groups.items()]
+    # As the Analytics breakdowns: the most expensive first, then the most tokens.
+    lines.sort(
+        key=lambda line: (
+            -(line.cost_usd or 0),
+            -line.input_tokens - line.output_tokens,
+            line.key or "",
+        )
+    )
+    return lines
+
+
+def _by_hour(rows: list[UsageRow]) -> list[ExportRow]:
+    """One row per bucket start: hourly buckets, and the daily buckets counted
+    before an endpoint's hourly history, which cannot say their hour."""
+    groups: dict[tuple[int, int], list[UsageRow]] = {}
+    for row in rows:
+        length = WIDTH_SECONDS[row["width"]]
+        groups.setdefault((row["start"], length), []).append(row)
+    return [
+        _row(
+            None,
+            group,
+            datetime.fromtimestamp(start, UTC),
+            datetime.fromtimestamp(start + length, UTC),
+        )
+        for (start, length), group in sorted(groups.items())
+    ]
+
+
+def _local_days(
+    span: Range, zone: ZoneInfo
+) -> Iterable[tuple[date, datetime, datetime]]:
+    """Each local day the range touches, with the part of it inside the range."""
+    day = span.start.astimezone(zone).date()
+    last = (span.end - timedelta(microseconds=1)).astimezone(zone).date()
+    while day <= last:
+        after = day + timedelta(days=1)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
+        next_midnight = datetime(after.year, after.month, after.day, tzinfo=zone)
+        yield day, max(midnight, span.start), min(next_midnight, span.end)
+        day = after
+
+
+def _by_day(rows: list[UsageRow], span: Range, zone: ZoneInfo) -> list[ExportRow]:
+    """One row per local day of the range, days without usage included, so a
+    chart of the column has no holes."""
+    groups: dict[date, list[UsageRow]] = {}
+    for row in rows:
+        day = datetime.fromtimestamp(row["start"], zone).date()
+        groups.setdefault(day, []).append(row)
+    return [
+        _row(day.isoformat(), groups.get(day, []), start, end)
+        for day, start, end in _local_days(span, zone)
+    ]
+
+
+def group_rows(
+    rows: list[UsageRow], group_by: str, span: Range, zone: ZoneInfo
+) -> list[ExportRow]:
+    """Sum usage rows into the export's rows.
+
+    Args:
+        rows: the range's usage rows, each counted once (``period_usage_rows``).
+        group_by: one of ``GROUPINGS``.
+        span: the range, whose local days the ``day`` grouping lists.
+        zone: the display zone.
+
+    Raises:
+        ValueError: ``group_by`` is not one of ``GROUPINGS``.
+    """
+    if group_by == "hour":
+        return _by_hour(rows)
+    if group_by == "day":
+        return _by_day(rows, span, zone)
+    if group_by in _ID_FIELDS:
+        return _by_name(rows, _ID_FIELDS[group_by])
+    raise ValueError(f"{group_by!r} is not one of {', '.join(GROUPINGS)}")
+
+
+def range_data_state(
+    store: Store, origin: str, rows: list[UsageRow], end: int, now: int
+) -> str:
+    """``partial`` when the last sync failed or the range reaches hours the API
+    may still revise, ``empty`` without usage, else ``complete``: the report's
+    rule, applied to any range."""
+    last = store.last_sync(origin)
+    if last is not None and last.get("ok") is not True:
+        return "partial"
+    if not rows:
+        return "empty"
+    revisable_from = align(now, "1h") - (REVISABLE_HOURS - 1) * 3600
+    return "partial" if end > revisable_from else "complete"
+
+
+def _billed(store: Store, origin: str, start: int, end: int) -> Decimal | None:
+    if store.watermark(origin, "costs", "1d") is None:
+        return None
+    return sum(
+        (
+            Decimal(r["amount"])
+            for r in store.cost_rows(origin, start, end)
+            if r.get("currency", "usd") == "usd"
+        ),
+        Decimal(0),
+    )
+
+
+def build_table(
+    store: Store,
+    origin: str,
+    span: Range,
+    zone: ZoneInfo,
+    group_by: str,
+    now: datetime,
+) -> ExportTable:
+    """Read the store once and build the export of ``span`` grouped by ``group_by``.
+
+    The rows are those the report counts (hourly where the hourly history
+    reaches, daily before it), so their sums equal the report's totals.
+    """
+    start, end = span.epochs
+    rows = period_usage_rows(store, origin, start, end)
+    last = (store.last_sync(origin) or {}).get("last_ok_at")
+    return ExportTable(
+        range=span,
+        zone=zone,
+        group_by=group_by,
+        generated_at=now,
+        source=origin,
+        last_sync_at=None if last is None else datetime.fromtimestamp(last, UTC),
+        data_state=range_data_state(store, origin, rows, end, int(now.timestamp())),
+        totals=totals(tally(rows)),
+        billed_usd=_billed(store, origin, start, end),
+        rows=tuple(group_rows(rows, group_by, span, zone)),
+    )
