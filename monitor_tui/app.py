@@ -7,11 +7,13 @@ screen never waits for the SDK or the price data to load.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
+from zoneinfo import ZoneInfo
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -28,10 +30,11 @@ from monitor_tui.report_text import printable
 from monitor_tui.snapshot import Snapshot, build_snapshot, load_budget
 from monitor_tui.store import Store, StoreError, data_dir_problem
 from monitor_tui.sync import Syncer, open_syncer
+from monitor_tui.views.analytics import AnalyticsView
 from monitor_tui.views.budget import BudgetView
+from monitor_tui.views.export import ExportDialog, ExportForm, ExportView
 from monitor_tui.views.help import HelpScreen
 from monitor_tui.views.live import LiveView
-from monitor_tui.views.pending import PendingView
 
 if TYPE_CHECKING:
     from monitor_tui.notify import Notice, WebhookSender
@@ -96,11 +99,15 @@ class MonitorApp(App[None]):
     """The Live tab takes the keys first, so arrows and Page Down scroll it on a
     small terminal; it binds no digits, so `1`-`4` still switch tabs."""
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "show_tab('live')", "Live", id="tab-live"),
-        Binding("2", "show_tab('analytics')", "Analytics", id="tab-analytics"),
-        Binding("3", "show_tab('budget')", "Budget", id="tab-budget"),
-        Binding("4", "show_tab('export')", "Export", id="tab-export"),
+        Binding("1", "show_tab('live')", "Live", id="tab-live", show=False),
+        Binding(
+            "2", "show_tab('analytics')", "Analytics", id="tab-analytics", show=False
+        ),
+        Binding("3", "show_tab('budget')", "Budget", id="tab-budget", show=False),
+        Binding("4", "show_tab('export')", "Export", id="tab-export", show=False),
+        Binding("e", "export", "Export…", id="export"),
         Binding("r", "sync_now", "Sync now", id="sync"),
+        Binding("u", "toggle_utc", "UTC", id="utc"),
         Binding("question_mark", "help", "Keys", id="help"),
         Binding("f1", "help", "Keys", show=False),
         Binding("q", "quit", "Quit", id="quit"),
@@ -114,6 +121,11 @@ class MonitorApp(App[None]):
     """Why this session's last sync failed; None once one succeeds."""
     store_problem: reactive[str | None] = reactive(None)
     """Why the last read of the store or the budget failed, if it did."""
+    data_version: reactive[int] = reactive(0)
+    """Counts the snapshots shown, so the Analytics tab knows to recompute."""
+    zone: reactive[ZoneInfo] = reactive(ZoneInfo("UTC"))
+    """The zone times are shown in: the configured one, or UTC after `u`. It
+    never moves the billing period."""
 
     def __init__(
         self,
@@ -145,6 +157,7 @@ class MonitorApp(App[None]):
         self._told_busy = False
         self._webhook: WebhookSender | None = None
         self.sub_title = "DEMO data" if settings.use_demo else "LIVE"
+        self.set_reactive(MonitorApp.zone, settings.zone)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -157,19 +170,15 @@ class MonitorApp(App[None]):
                     MonitorApp.store_problem,
                 )
             with TabPane("2 Analytics", id="analytics"):
-                yield PendingView(
-                    "Spend and tokens by model, project and API key, the hourly "
-                    "pattern and daily trend, and where money could be saved."
+                yield AnalyticsView(self.settings, self.clock).data_bind(
+                    MonitorApp.data_version, MonitorApp.zone
                 )
             with TabPane("3 Budget", id="budget"):
                 yield BudgetView(self.settings, self.clock).data_bind(
                     MonitorApp.snapshot, MonitorApp.store_problem
                 )
             with TabPane("4 Export", id="export"):
-                yield PendingView(
-                    "CSV, JSON and a Markdown summary of what is on screen. For "
-                    "now: monitor-tui report --json."
-                )
+                yield ExportView(self.settings, self.clock)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -206,6 +215,33 @@ class MonitorApp(App[None]):
                 timeout=3,
             )
         self.start_sync()
+
+    def action_export(self) -> None:
+        """Open the export dialog, starting with the range the current tab shows."""
+        if isinstance(self.screen, ExportDialog):
+            return
+        default = None
+        if self.query_one(TabbedContent).active == "analytics":
+            view = self.query_one(AnalyticsView)
+            default = view.analytics.range if view.analytics else view.kind
+        self.push_screen(ExportDialog(self.settings, self.clock, default))
+
+    def on_export_form_exported(self, message: ExportForm.Exported) -> None:
+        self.notify(f"{message.what}\n{message.path}", title="Exported", markup=False)
+
+    def action_toggle_utc(self) -> None:
+        """Show times in UTC, as OpenAI's dashboard does, or in the configured
+        zone again."""
+        if self.settings.zone.key == "UTC":
+            self.notify("Times are shown in UTC already.", timeout=3)
+            return
+        utc = ZoneInfo("UTC")
+        self.zone = self.settings.zone if self.zone == utc else utc
+        self.notify(f"Times are shown in {self.zone.key}.", timeout=3)
+
+    def watch_zone(self) -> None:
+        if self.snapshot is not None and self.snapshot.zone != self.zone:
+            self.snapshot = dataclasses.replace(self.snapshot, zone=self.zone)
 
     def action_help(self) -> None:
         """Show the keys."""
@@ -326,7 +362,8 @@ class MonitorApp(App[None]):
         self._told_busy = False
         self.syncing = False
         if message.snapshot is not None:
-            self.snapshot = message.snapshot
+            self.snapshot = dataclasses.replace(message.snapshot, zone=self.zone)
+            self.data_version += 1
             self.deliver_alerts(message.snapshot.new_alerts)
         self._shown_state = message.store_state
         self.store_problem = message.read_error

@@ -39,6 +39,7 @@ from monitor_tui.config import (
     load_settings,
     write_config_template,
 )
+from monitor_tui.export_cli import add_export_parser
 from monitor_tui.logfile import log_to_file
 from monitor_tui.store import Store, StoreError, data_dir_problem
 
@@ -152,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands.add_parser("path", help="print where the config file is")
 
     commands.add_parser("doctor", help="check the configuration, the store and the key")
+    add_export_parser(commands)
     prune = commands.add_parser("prune", help="delete stored rows older than DAYS")
     prune.add_argument(
         "--older-than",
@@ -313,6 +315,10 @@ def _run_command(
         return _upkeep(args, settings, clock, out, err)
 
     _print_demo_note(settings, err)
+    if args.command == "export":
+        from monitor_tui.export_cli import run_export
+
+        return run_export(args, settings, clock, out, err)
     code = EXIT_OK
     if args.command == "sync" or args.sync:
         result = _sync(settings, clock)

@@ -10,3 +10,5 @@ rsvg-convert -b '#1e1e1e' "$baselines/test_the_live_tab_when_the_api_fails.svg" 
     -o live-sync-failed.png
 rsvg-convert -b '#1e1e1e' "$baselines/test_the_budget_tab_after_an_alert.svg" \
     -o budget-alert.png
+rsvg-convert -b '#1e1e1e' "$baselines/test_the_analytics_tab_on_demo_data.svg" \
+    -o analytics-demo.png

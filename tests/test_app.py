@@ -26,6 +26,7 @@ from monitor_tui.config import Settings
 from monitor_tui.sources.demo import DemoOrganization
 from monitor_tui.store import Store
 from monitor_tui.sync import Syncer
+from monitor_tui.views.export import ExportDialog
 from tests.conftest import ADMIN_KEY, NOW, NOW_EPOCH
 from tests.factories import HAND_COMPUTED, completion
 
@@ -105,7 +106,9 @@ def live_settings(server, data_dir: Path) -> Settings:
 
 
 def demo_settings(data_dir: Path, **options: Any) -> Settings:
-    return Settings(data_dir=data_dir, timezone="UTC", history_days=35, **options)
+    return Settings(
+        **{"timezone": "UTC", "history_days": 35, **options}, data_dir=data_dir
+    )
 
 
 async def test_number_keys_and_clicks_switch_tabs(tmp_path):
@@ -122,16 +125,43 @@ async def test_number_keys_and_clicks_switch_tabs(tmp_path):
         assert tabs.active == "budget"
 
 
-async def test_tabs_still_to_come_say_what_they_will_hold_without_numbers(tmp_path):
-    harness = Harness(demo_settings(tmp_path), Clock())
-    async with harness.app.run_test(size=SIZE) as pilot:
-        for key in "24":
-            await pilot.press(key)
-            pane = harness.app.query_one(TabbedContent).active_pane
-            assert pane is not None
-            text = shown(harness.app, f"#{pane.id} PendingView")
-            assert text.startswith("Coming to this tab:")
-            assert "$" not in text and not any(ch.isdigit() for ch in text)
+async def test_e_opens_the_export_dialog_from_every_tab_and_exports(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    harness = Harness(demo_settings(tmp_path / "data"), Clock())
+    async with harness.run() as pilot:
+        await harness.sync(pilot)
+        for key in "1234":
+            await pilot.press(key, "e")
+            assert isinstance(harness.app.screen, ExportDialog), f"tab {key}"
+            await pilot.press("escape")
+            assert not isinstance(harness.app.screen, ExportDialog)
+        await pilot.press("1", "e")
+        await pilot.click("ExportDialog #export-now")
+        await harness.settle(
+            pilot, lambda: any(t[0] == "Exported" for t in harness.toasts)
+        )
+    [written] = list(tmp_path.glob("monitor-tui-*.csv"))
+    [toast] = [t for t in harness.toasts if t[0] == "Exported"]
+    assert str(written) in toast[1]
+    header, *rows = written.read_text().splitlines()
+    assert header.startswith("date,start,end,input_tokens") and rows
+
+
+async def test_u_shows_times_in_utc_without_moving_the_period(tmp_path):
+    settings = demo_settings(tmp_path, timezone="Asia/Tokyo")
+    harness = Harness(settings, Clock())
+    async with harness.run() as pilot:
+        await harness.sync(pilot)
+        period = harness.app.snapshot.report.period
+        assert "JST" in shown(harness.app, "#figures")
+        await pilot.press("u")
+        assert harness.app.snapshot.zone.key == "UTC"
+        assert harness.app.snapshot.report.period == period
+        assert "UTC" in shown(harness.app, "#figures")
+        await pilot.press("u")
+        assert harness.app.snapshot.zone.key == "Asia/Tokyo"
 
 
 async def test_question_mark_shows_the_keys_and_escape_closes_them(tmp_path):

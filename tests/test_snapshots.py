@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from monitor_tui.app import MonitorApp, build_app
 from monitor_tui.budget import Budget
 from monitor_tui.store import Store
+from monitor_tui.views.analytics import AnalyticsView
 from tests.conftest import NOW
 from tests.factories import HAND_COMPUTED
 from tests.test_app import SIZE, Clock, demo_settings, live_settings
@@ -81,6 +82,22 @@ def test_the_budget_tab_after_an_alert(snap_compare, tmp_path):
         await sync_and_wait(pilot, app)
         await pilot.press("3")
         app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_the_analytics_tab_on_demo_data(snap_compare, tmp_path):
+    app = demo_app(tmp_path, Clock())
+
+    async def run_before(pilot: Pilot) -> None:
+        await sync_and_wait(pilot, app)
+        view = app.query_one(AnalyticsView)
+        await pilot.press("2", "w")
+        deadline = time.monotonic() + 30
+        while view.analytics is None or view.analytics.range.kind != "7d":
+            assert time.monotonic() < deadline, "the tab never computed"
+            await pilot.pause(0.05)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -13,12 +13,19 @@ from textual.widgets import Static
 
 KEYS = (
     ("1 2 3 4", "switch to Live, Analytics, Budget, Export (or click a tab)"),
+    ("e", "export what the tab shows: CSV, JSON or a Markdown report"),
     ("r", "sync now instead of waiting for the next sync"),
-    ("Tab  Enter", "Budget: move between fields; save the form"),
-    ("Escape", "leave a field, so the keys above work again"),
+    ("u", "show times in UTC, as OpenAI's dashboard does, or not"),
     ("?  F1", "show these keys"),
     ("q", "quit (Ctrl+Q works everywhere)"),
     ("Ctrl+P", "command palette: themes and more"),
+    ("", ""),
+    ("d w m n p", "Analytics: last 24 hours, 7, 30, 90 days, the billing period"),
+    ("c", "Analytics: custom dates"),
+    ("b  s  o", "Analytics: breakdown by model/project/key; sort; reverse"),
+    ("Enter  x", "Analytics: only the selected project; all projects again"),
+    ("Tab  Enter", "Budget and Export: move between fields; save or export"),
+    ("Escape", "leave a field, so the keys above work again"),
 )
 
 
