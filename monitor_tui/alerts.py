@@ -3,7 +3,8 @@ rate has run away, and the rule that makes each alert fire once.
 
 A threshold alert fires the first time spend is at or above it in a billing period
 and never again in that period, even if a correction takes spend below it and back;
-a new period, or a new budget amount, arms it again. The burn-rate alert may repeat,
+a new period arms it again, and so does a new budget amount that spend no longer
+reaches it at. The burn-rate alert may repeat,
 at most once an hour. What has fired is kept in the store, so a restart, or a second
 process reading the same store, does not fire it again.
 """
@@ -38,8 +39,8 @@ class Alert:
     """One alert, due or fired."""
 
     key: str
-    """What fires once per period: the threshold, the budget amount it is a share
-    of, and the project if any (``budget:75:100.00``), or ``burn_rate``."""
+    """What fires once per period: the budget and threshold (``budget:75``,
+    ``project:proj_abc:90``), or ``burn_rate``."""
     severity: str
     """``warning``, or ``critical`` once a budget is reached."""
     title: str
@@ -92,7 +93,7 @@ def _threshold_alerts(
         )
         due.append(
             Alert(
-                key=f"{scope}:{percent}:{amount}",
+                key=f"{scope}:{percent}",
                 severity=CRITICAL if over else WARNING,
                 title=(
                     f"{label} budget reached"
@@ -119,7 +120,7 @@ def _burn_rate_alert(
         return None
     times = rate / hourly_average_usd
     return Alert(
-        key="burn_rate",
+        key=BURN_RATE,
         severity=WARNING,
         title="Spending unusually fast",
         text=(
@@ -173,21 +174,38 @@ def due_alerts(
     return due
 
 
+BURN_RATE = "burn_rate"
+
+
 def _scope(key: str) -> str:
-    """What a threshold is a share of: ``budget:75:100.00`` -> ``budget``."""
-    return key.rsplit(":", 2)[0] if key.count(":") >= 2 else key
+    """Which budget a threshold belongs to: ``project:proj_abc:90`` ->
+    ``project:proj_abc``."""
+    return key if key == BURN_RATE else key.rsplit(":", 1)[0]
+
+
+def budget_amounts(budget: Budget | None) -> dict[str, str]:
+    """The amount of each budget the thresholds are shares of, by scope."""
+    if budget is None:
+        return {}
+    amounts = {"budget": str(budget.amount_usd)}
+    amounts.update((f"project:{p}", str(a)) for p, a in budget.projects)
+    return amounts
 
 
 def _claim(
     state: dict[str, Any] | None,
     due: list[Alert],
     period_start: int,
+    amounts: dict[str, str],
 ) -> tuple[dict[str, Any], list[Alert]]:
     """Decide which due alerts fire now, given what fired before.
 
     When one reading crosses several thresholds of a budget at once (the first
     sync of the day finds spend at 91 %), all are recorded as fired but only
-    the highest is delivered: three alerts saying one thing are noise.
+    the highest is delivered: three alerts saying one thing are noise. When a
+    budget's amount changed, its thresholds that spend no longer reaches are
+    armed again; those it still reaches stay fired, so raising a budget never
+    repeats an alert already sent.
     """
     fired: dict[str, int] = {}
     if state and state.get("period_start") == period_start:
@@ -196,21 +214,33 @@ def _claim(
             for key, at in (state.get("fired") or {}).items()
             if type(at) is int
         }
+        before = state.get("amounts") or {}
+        due_keys = {alert.key for alert in due}
+        for scope, amount in amounts.items():
+            if before.get(scope) not in (None, amount):
+                for key in [k for k in fired if _scope(k) == scope]:
+                    if key not in due_keys:
+                        del fired[key]
     firing: dict[str, Alert] = {}
     for alert in due:  # thresholds come in ascending order
         at = int(alert.at.timestamp())
         last = fired.get(alert.key)
-        repeats = alert.key == "burn_rate" and (
+        repeats = alert.key == BURN_RATE and (
             last is not None and at - last >= BURN_RATE_REPEAT_SECONDS
         )
         if last is None or repeats:
             fired[alert.key] = at
             firing[_scope(alert.key)] = alert
-    return {"period_start": period_start, "fired": fired}, list(firing.values())
+    new_state = {"period_start": period_start, "fired": fired, "amounts": amounts}
+    return new_state, list(firing.values())
 
 
 def fire_due_alerts(
-    store: Store, origin: str, due: list[Alert], report: Report
+    store: Store,
+    origin: str,
+    due: list[Alert],
+    report: Report,
+    budget: Budget | None = None,
 ) -> list[Alert]:
     """Record and return the alerts of ``due`` that have not fired before.
 
@@ -218,11 +248,13 @@ def fire_due_alerts(
     processes watching one store never both fire the same alert.
     """
     if not due:
+        # Nothing to fire; a changed amount is looked at when something is due.
         return []
     period_start = report.period.start
+    amounts = budget_amounts(budget)
 
     def update(state: dict[str, Any] | None) -> tuple[dict[str, Any], list[dict]]:
-        new_state, firing = _claim(state, due, int(period_start.timestamp()))
+        new_state, firing = _claim(state, due, int(period_start.timestamp()), amounts)
         return new_state, [alert.to_record(origin, period_start) for alert in firing]
 
     records = store.update_alert_state(origin, update, keep=ALERT_LOG_LENGTH)

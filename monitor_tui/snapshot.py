@@ -198,7 +198,7 @@ def build_snapshot(
         due = due_alerts(
             report, budget, dict(report.project_spend), average, burn_multiple
         )
-        fired_now = fire_due_alerts(store, origin, due, report)
+        fired_now = fire_due_alerts(store, origin, due, report, budget)
     return Snapshot(
         report=report,
         budget=budget,

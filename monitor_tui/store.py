@@ -690,7 +690,11 @@ class Store:
                 found = table.get(Query().origin == origin)
                 current = dict(found) if isinstance(found, dict) else None
                 state, fired = update(current)
-                table.upsert({**state, "origin": origin}, Query().origin == origin)
+                state = {**state, "origin": origin}
+                # Unchanged state is not written: a write moves the file's
+                # mtime, which makes every reader of the store read it again.
+                if state != current:
+                    table.upsert(state, Query().origin == origin)
                 if fired:
                     log = db.table("alerts")
                     log.insert_multiple(fired)

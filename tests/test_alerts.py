@@ -75,14 +75,21 @@ def test_each_threshold_fires_once_through_a_dip_a_restart_and_a_new_period(
     assert fired(store, jan_2) == ["Monthly budget 75% reached"]
 
 
-def test_a_new_budget_amount_arms_the_thresholds_again(tmp_path):
+def test_a_raised_budget_arms_only_the_thresholds_spend_no_longer_reaches(
+    tmp_path,
+):
     store = Store(tmp_path)
-    spend(store, "60")
-    assert fired(store, NOW) == ["Monthly budget 50% reached"]
-    raised = replace(BUDGET, amount_usd=Decimal(200))
-    assert fired(store, NOW, raised) == []  # $60 is 30 % of $200
-    spend(store, "101")
-    assert fired(store, NOW, raised) == ["Monthly budget 50% reached"]
+    spend(store, "80")
+    assert fired(store, NOW) == ["Monthly budget 75% reached"]
+    # Raised to $150: $80 is 53 %, still past 50 % (fired already), no longer
+    # past 75 %, which is armed again.
+    raised = replace(BUDGET, amount_usd=Decimal(150))
+    assert fired(store, NOW, raised) == []
+    spend(store, "113")
+    assert fired(store, NOW, raised) == ["Monthly budget 75% reached"]
+    # Lowered to $120: $113 is 94 %; 90 % never fired, so it does now.
+    lowered = replace(BUDGET, amount_usd=Decimal(120))
+    assert fired(store, NOW, lowered) == ["Monthly budget 90% reached"]
 
 
 def test_the_alert_says_how_much_of_what_and_the_forecast(tmp_path):
@@ -98,7 +105,7 @@ def test_the_alert_says_how_much_of_what_and_the_forecast(tmp_path):
     assert alert.severity == "warning" and alert.at == NOW
     assert snapshot.new_alerts == (alert,), "50 % and 75 % at once: one alert"
     assert snapshot.alerts == (alert,), "the log holds what was delivered"
-    assert {"budget:50:100", "budget:75:100"} <= snapshot.fired
+    assert {"budget:50", "budget:75"} <= snapshot.fired
 
 
 def test_project_budgets_alert_on_the_projects_own_spend(tmp_path):
@@ -184,5 +191,17 @@ def test_two_processes_never_both_fire_the_same_alert(tmp_path):
     keys = [key for _ in workers for key in queue.get(timeout=60)]
     for worker in workers:
         worker.join(timeout=60)
-    assert keys == ["budget:90:100"], "fired once, by one of the processes"
+    assert keys == ["budget:90"], "fired once, by one of the processes"
     assert len(Store(tmp_path).alert_log("openai")) == 1
+
+
+def test_a_reading_that_fires_nothing_new_leaves_the_state_file_alone(tmp_path):
+    # Every write moves the file's mtime, which makes the app read the store
+    # again: a write per read would make it read forever.
+    store = Store(tmp_path)
+    spend(store, "60")
+    assert fired(store, NOW) == ["Monthly budget 50% reached"]
+    state = tmp_path / "state.json"
+    before = state.stat().st_mtime_ns, state.read_bytes()
+    assert fired(store, NOW + timedelta(minutes=5)) == []
+    assert (state.stat().st_mtime_ns, state.read_bytes()) == before

@@ -369,7 +369,7 @@ class BudgetView(VerticalScroll):
         for percent in sorted({*budget.thresholds, 100}):
             if text:
                 text.append(" · ")
-            crossed = f"budget:{percent}:{budget.amount_usd}" in snapshot.fired
+            crossed = f"budget:{percent}" in snapshot.fired
             mark = "✓" if crossed else "○"
             text.append(
                 f"{mark} {percent}% {screen_money(budget.threshold_usd(percent))}",
