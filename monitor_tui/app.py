@@ -175,7 +175,7 @@ class MonitorApp(App[None]):
                 )
             with TabPane("3 Budget", id="budget"):
                 yield BudgetView(self.settings, self.clock).data_bind(
-                    MonitorApp.snapshot, MonitorApp.store_problem
+                    MonitorApp.snapshot, MonitorApp.store_problem, MonitorApp.problem
                 )
             with TabPane("4 Export", id="export"):
                 yield ExportView(self.settings, self.clock)
@@ -203,6 +203,15 @@ class MonitorApp(App[None]):
     def action_show_tab(self, tab: str) -> None:
         """Switch to one of the four tabs."""
         self.query_one(TabbedContent).active = tab
+
+    def on_tabbed_content_tab_activated(
+        self, event: TabbedContent.TabActivated
+    ) -> None:
+        # The tab's view takes the keys: Tab then reaches its first field, and
+        # the number keys still switch tabs.
+        view = event.pane.query_children().first()
+        if view.focusable:
+            view.focus()
 
     def action_sync_now(self) -> None:
         """Sync at once instead of waiting for the next scheduled sync."""
@@ -407,7 +416,7 @@ class MonitorApp(App[None]):
                 alert.text,
                 title=alert.title,
                 severity="error" if alert.severity == CRITICAL else "warning",
-                timeout=30,
+                timeout=15,
                 markup=False,
             )
         if self.settings.bell:

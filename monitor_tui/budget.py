@@ -3,6 +3,7 @@ starts, its zone, and optional budgets for single projects."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -14,6 +15,9 @@ from monitor_tui.period import BillingPeriod, billing_period
 MIN_BUDGET_USD = Decimal("0.01")
 MAX_BUDGET_USD = Decimal("10000000")
 CENT = Decimal("0.01")
+
+THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+"""An amount written with thousands separators, such as 1,250.50."""
 
 DEFAULT_THRESHOLDS = (50, 75, 90)
 """Percentages of the budget at which an alert fires, unless the user sets others."""
@@ -32,8 +36,17 @@ def parse_amount(text: str) -> Decimal:
     """
     if not text.strip():
         raise BudgetError("enter an amount in dollars, such as 100 or 250.50")
+    plain = text.strip().removeprefix("$")
+    if "," in plain:
+        # Only as thousands separators: "1,5" is not fifteen dollars.
+        if not THOUSANDS.fullmatch(plain):
+            raise BudgetError(
+                f"{text.strip()!r} is not an amount; commas only separate "
+                "thousands, and cents follow a dot: 1,250.50"
+            )
+        plain = plain.replace(",", "")
     try:
-        amount = Decimal(text.strip().replace(",", "").removeprefix("$"))
+        amount = Decimal(plain)
         if not amount.is_finite():
             raise InvalidOperation
     except InvalidOperation:

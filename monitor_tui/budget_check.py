@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import TextIO
 
 from filelock import Timeout
@@ -37,8 +37,14 @@ def unknown(reason: str) -> Verdict:
     return Verdict(UNKNOWN, f"BUDGET UNKNOWN - {reason}")
 
 
-def _dollars(amount: Decimal) -> str:
-    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP)}"
+def _plain(amount: Decimal, rounding: str) -> str:
+    """Dollars for performance data: no separators."""
+    return f"{amount.quantize(CENT, rounding=rounding)}"
+
+
+def _shown(amount: Decimal, rounding: str) -> str:
+    """Dollars for a person: ``1,250.50``."""
+    return f"{amount.quantize(CENT, rounding=rounding):,}"
 
 
 def _age(delta: timedelta) -> str:
@@ -65,26 +71,43 @@ def judge(
             f"{stale_after_minutes} min); check that syncing works"
         )
 
-    spend, amount = report.spend_usd, budget.amount_usd
-    share = (spend / amount * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    code, text = _judge_one(report.spend_usd, budget.amount_usd, budget.thresholds)
+    if report.spend_is_lower_bound:
+        text = f"at least {text}"
+    projects = dict(report.project_spend)
+    for project, amount in budget.projects:
+        spend = projects.get(project, Decimal(0))
+        project_code, project_text = _judge_one(spend, amount, budget.thresholds)
+        if project_code != OK:
+            code = max(code, project_code)
+            text += f"; project {project} {project_text}"
     warn = budget.threshold_usd(budget.thresholds[0])
-    crossed = [p for p in budget.thresholds if spend >= budget.threshold_usd(p)]
+    amount = budget.amount_usd
+    perfdata = (
+        f"spend={_plain(report.spend_usd, ROUND_DOWN)};{_plain(warn, ROUND_UP)};"
+        f"{_plain(amount, ROUND_UP)};0;{_plain(amount, ROUND_UP)}"
+    )
+    return Verdict(code, f"BUDGET {STATES[code]} - {text} | {perfdata}")
+
+
+def _judge_one(
+    spend: Decimal, amount: Decimal, thresholds: tuple[int, ...]
+) -> tuple[int, str]:
+    """The state of one budget and its words: ``$12.84 of $100.00 (12.8%)``.
+
+    Spend and its share are rounded down, so a budget not yet reached never
+    reads as 100 %.
+    """
+    share = (spend / amount * 100).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    crossed = [p for p in thresholds if spend >= amount * p / 100]
     if spend >= amount:
         code, why = CRITICAL, ", the budget is spent"
     elif crossed:
         code, why = WARNING, f", past the {crossed[-1]}% threshold"
     else:
         code, why = OK, ""
-    lower_bound = " at least" if report.spend_is_lower_bound else ""
-    perfdata = (
-        f"spend={_dollars(spend)};{_dollars(warn)};{_dollars(amount)};0;"
-        f"{_dollars(amount)}"
-    )
-    return Verdict(
-        code,
-        f"BUDGET {STATES[code]} -{lower_bound} ${_dollars(spend)} of "
-        f"${_dollars(amount)} ({share}%){why} | {perfdata}",
-    )
+    words = f"${_shown(spend, ROUND_DOWN)} of ${_shown(amount, ROUND_UP)} ({share}%)"
+    return code, words + why
 
 
 def _check(
@@ -100,10 +123,16 @@ def _check(
         )
     except ConfigError as exc:
         return unknown(f"configuration: {exc}")
+    if settings.demo:
+        return unknown("--demo was given, and demo data is never judged")
     if settings.use_demo:
         return unknown(
             "no admin key is configured, and demo data is never judged; set "
             "OPENAI_ADMIN_KEY"
+        )
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        return unknown(
+            f"cannot use the data directory {settings.data_dir}: not a directory"
         )
     return _check_store(settings, args.sync, clock)
 

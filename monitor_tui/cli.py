@@ -270,6 +270,13 @@ def main(
     except ConfigError as exc:
         print(f"monitor-tui: {exc}", file=err)
         return EXIT_USAGE
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        print(
+            f"monitor-tui: cannot use the data directory {settings.data_dir}: it is "
+            "not a directory",
+            file=err,
+        )
+        return EXIT_USAGE
     if args.command is None:
         return _run_app(settings, clock, out, err)
     handler = log_to_file(settings) if args.command in LOGGED_COMMANDS else None
@@ -456,6 +463,9 @@ def _budget(
         print(f"budget set: {budget.describe()}", file=out)
         return EXIT_OK
     if args.budget_command == "clear":
+        if _stored_budget(settings) is None:
+            print("no budget was set; nothing to remove", file=out)
+            return EXIT_OK
         store.clear_budget()
         print("budget removed; no alerts fire until one is set again", file=out)
         return EXIT_OK

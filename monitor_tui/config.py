@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -252,6 +253,15 @@ def _clean_key(key: str | None) -> str | None:
     return key
 
 
+def _is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _check(settings: Settings) -> Settings:
     try:
         ZoneInfo(settings.timezone)
@@ -264,9 +274,12 @@ def _check(settings: Settings) -> Settings:
     if not multiple.is_finite() or not 0 <= multiple <= 1000:
         raise ConfigError("burn_alert_multiple must be 0 (off) to 1000")
     url = settings.webhook_url
-    if url is not None and not url.startswith(("https://", "http://")):
+    if url is not None and not _is_web_url(url):
         # Never echo the URL: a webhook URL carries its secret in the path.
-        raise ConfigError("webhook_url must be an http:// or https:// URL")
+        raise ConfigError(
+            "webhook_url must be an http:// or https:// URL with a host (and a "
+            "numeric port, if any)"
+        )
     for name, (low, high) in LIMITS.items():
         if not low <= getattr(settings, name) <= high:
             raise ConfigError(f"{name} must be {low} to {high}")

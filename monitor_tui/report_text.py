@@ -106,9 +106,12 @@ def format_report(report: Report) -> str:
         f"           {screen_money(report.forecast_recent_usd)} at the last 24 "
         "hours' rate"
     )
-    if report.budget_crossing_at is not None:
+    if report.budget_usd is not None and report.spend_usd >= report.budget_usd:
+        lines.append("           the budget is spent")
+    elif report.budget_crossing_at is not None:
         lines.append(
-            f"           budget crossed {_when(report, report.budget_crossing_at)}"
+            "           at this pace the budget is reached "
+            f"{_when(report, report.budget_crossing_at)}"
         )
     if report.burn_rate_tokens_per_min is None:
         lines.append("Burn rate  —")

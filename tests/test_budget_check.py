@@ -121,3 +121,23 @@ def test_bad_arguments_are_unknown_not_critical(env, capsys, argv):
     code, out, _ = run(argv, env)
     assert code == UNKNOWN
     assert out.startswith("BUDGET UNKNOWN - ")
+
+
+def test_a_project_over_its_budget_makes_the_check_critical(env):
+    run(["budget", "set", "1000", "--projects", "proj_a=1,proj_b=500"], env)
+    code, out, _ = run(["budget", "check", "--sync"], env)
+    assert code == CRITICAL
+    assert out.startswith(
+        "BUDGET CRITICAL - $3.41 of $1,000.00 (0.3%); project proj_a $"
+    )
+    assert "of $1.00" in out and "the budget is spent" in out
+    assert "proj_b" not in out, "a project under its thresholds is not named"
+    assert out.rstrip().endswith("| spend=3.41;500.00;1000.00;0;1000.00")
+
+
+def test_spend_just_under_the_budget_never_reads_as_100_percent(env):
+    # $3.41 of $3.42: 99.7 %, and $3.41 of $3.4101 would read 99.9 %, not 100.0 %.
+    run(["budget", "set", "3.42"], env)
+    code, out, _ = run(["budget", "check", "--sync"], env)
+    assert code == WARNING
+    assert "$3.41 of $3.42 (99.7%), past the 90% threshold" in out

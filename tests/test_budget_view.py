@@ -273,3 +273,41 @@ async def test_a_webhook_that_refuses_the_alert_says_so_on_screen(api_server, tm
         [failure] = [t for t in harness.toasts if t[0] == "The alert webhook failed"]
         assert "Monthly budget reached" in failure[1] and "404" in failure[1]
         assert webhook.path not in failure[1]
+
+
+async def test_tab_reaches_the_first_field_so_digits_are_typed_not_tab_switches(
+    tmp_path,
+):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.run() as pilot:
+        await harness.settle(pilot, lambda: harness.app.snapshot is not None)
+        await pilot.press("3", "tab", *"200")
+        tabs = harness.app.query_one("TabbedContent")
+        assert tabs.active == "budget"
+        assert harness.app.query_one("#field-amount", Input).value == "200"
+        await pilot.press("enter")
+        await harness.settle(pilot, lambda: harness.app.snapshot.budget is not None)
+        # After saving, typing goes on at the end of the amount, not before .00
+        await pilot.press("backspace", "backspace", *"50")
+        assert harness.app.query_one("#field-amount", Input).value == "200.50"
+
+
+async def test_a_budget_changed_elsewhere_while_editing_is_said_once(tmp_path):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.run() as pilot:
+        await harness.settle(pilot, lambda: harness.app.snapshot is not None)
+        await pilot.press("3")
+        await fill(pilot, harness.app, amount="80")
+        await fill(pilot, harness.app, amount="")  # typed and deleted: not edited
+        Store(tmp_path).set_budget(Budget(Decimal(90)).to_record())
+        await harness.settle(pilot, lambda: harness.app.snapshot.budget is not None)
+        assert harness.app.query_one("#field-amount", Input).value == "90.00"
+
+        await fill(pilot, harness.app, amount="95")
+        Store(tmp_path).set_budget(Budget(Decimal(70)).to_record())
+        await harness.settle(
+            pilot, lambda: harness.app.snapshot.budget.amount_usd == 70
+        )
+        status = shown(harness.app, "#form-status")
+        assert "The budget was set to $70.00 a month" in status
+        assert "Save replaces it" in status

@@ -47,10 +47,15 @@ FIELDS = {
 EARLY_HOURS = 24
 """Before this much of the period has passed, the forecast is marked as early."""
 
+CONFIRM_SECONDS = 5
+"""How long a first press of Remove budget waits for the second."""
+
 
 def _start_day(text: str) -> int:
+    if not text.strip():
+        raise BudgetError("give a day from 1 to 28")
     if not text.strip().isdigit():
-        raise BudgetError(f"{text.strip() or 'nothing'} is not a day from 1 to 28")
+        raise BudgetError(f"{text.strip()!r} is not a day from 1 to 28")
     return check_start_day(int(text))
 
 
@@ -125,6 +130,8 @@ class BudgetView(VerticalScroll):
     """The figures to show; None until the store has been read."""
     store_problem: reactive[str | None] = reactive(None)
     """Why the store or the budget could not be read, if they could not."""
+    problem: reactive[str | None] = reactive(None)
+    """Why this session's last sync failed, if it did."""
 
     class Saved(Message):
         """The budget in the store changed; the app reads the store again."""
@@ -133,9 +140,10 @@ class BudgetView(VerticalScroll):
         super().__init__()
         self.settings = settings
         self.clock = clock
-        self._edited = False
-        """True once the user changed a field since the form was last filled."""
         self._shown_budget: Budget | None = None
+        """The stored budget the form was last filled from."""
+        self._noticed: Budget | None = None
+        """A budget set elsewhere while the form was being edited, once said."""
         self._confirm_remove = False
 
     def compose(self) -> ComposeResult:
@@ -171,6 +179,9 @@ class BudgetView(VerticalScroll):
     def watch_store_problem(self) -> None:
         self._show()
 
+    def watch_problem(self) -> None:
+        self._show()
+
     # The form
 
     def _inputs(self) -> dict[str, Input]:
@@ -181,9 +192,16 @@ class BudgetView(VerticalScroll):
         with self.prevent(Input.Changed):
             for name, field in self._inputs().items():
                 field.value = values[name]
+                field.cursor_position = len(field.value)
         self._shown_budget = budget
-        self._edited = False
+        self._noticed = None
         self._show_errors({})
+
+    @property
+    def edited(self) -> bool:
+        """True when the fields differ from the budget they were filled from."""
+        shown = form_values(self._shown_budget, self.settings.timezone)
+        return {name: f.value for name, f in self._inputs().items()} != shown
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         for name in FIELDS:
@@ -202,17 +220,20 @@ class BudgetView(VerticalScroll):
 
     @on(Input.Changed)
     def _field_changed(self, event: Input.Changed) -> None:
-        self._edited = True
         self._confirm_remove = False
         name = (event.input.id or "").removeprefix("field-")
-        # A field the user is fixing loses its error as soon as it is valid.
-        if name in PARSERS:
-            try:
-                PARSERS[name](event.value)
-            except BudgetError:
-                return
-            self.query_one(f"#error-{name}", Static).display = False
-            event.input.remove_class("-invalid")
+        box = self.query(f"#error-{name}").first(Static) if name in PARSERS else None
+        if box is None or not box.display:
+            return
+        # A field the user is fixing says what is still wrong, and loses its
+        # error as soon as it is valid.
+        try:
+            PARSERS[name](event.value)
+        except BudgetError as exc:
+            box.update(f"✗ {exc}")
+            return
+        box.display = False
+        event.input.remove_class("-invalid")
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")
@@ -246,12 +267,19 @@ class BudgetView(VerticalScroll):
         if not self._confirm_remove:
             self._confirm_remove = True
             self._say(
-                "Press Remove budget again to remove it; no alert fires without one.",
+                "Press Remove budget again within 5 seconds to remove it; no alert "
+                "fires without one.",
                 problem=True,
             )
+            self.set_timer(CONFIRM_SECONDS, self._forget_remove)
             return
         self._confirm_remove = False
         self._write(None)
+
+    def _forget_remove(self) -> None:
+        if self._confirm_remove:
+            self._confirm_remove = False
+            self._say("")
 
     def action_leave_field(self) -> None:
         """Leave the field being edited, so the tab keys work again."""
@@ -282,6 +310,24 @@ class BudgetView(VerticalScroll):
             self._say(f"Saved: {budget.describe()}.")
         self.post_message(self.Saved())
 
+    def _changed_elsewhere(self, stored: Budget | None) -> None:
+        """Show a budget set elsewhere (the command line, another window),
+        unless the user is editing the form; then say so once."""
+        now = "removed" if stored is None else f"set to {stored.describe()}"
+        if not self.edited:
+            self._fill_form(stored)
+            self._say(f"The budget was {now} elsewhere." if self._said() else "")
+        elif stored != self._noticed:
+            self._noticed = stored
+            self._say(
+                f"The budget was {now} elsewhere. Save replaces it with this form; "
+                "Undo changes shows it.",
+                problem=True,
+            )
+
+    def _said(self) -> bool:
+        return bool(self.query_one("#form-status", Static).display)
+
     # The period and the log
 
     def _show(self) -> None:
@@ -289,10 +335,8 @@ class BudgetView(VerticalScroll):
             return
         snapshot = self.snapshot
         stored = snapshot.budget if snapshot else None
-        if not self._edited and stored != self._shown_budget:
-            # Set elsewhere (the command line, another window): show it, unless
-            # the user is in the middle of editing.
-            self._fill_form(stored)
+        if stored != self._shown_budget:
+            self._changed_elsewhere(stored)
         status = self.query_one("#period-status", Static)
         log = self.query_one("#alert-log", Static)
         if snapshot is None:
@@ -310,6 +354,7 @@ class BudgetView(VerticalScroll):
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
+        grid.add_row("Data", self._freshness(snapshot))
         start, end = period.local(period.start), period.local(period.end)
         grid.add_row(
             "Period",
@@ -339,6 +384,20 @@ class BudgetView(VerticalScroll):
                     f"({screen_percent(spend / amount * 100)})",
                 )
         return grid
+
+    def _freshness(self, snapshot: Snapshot) -> Text:
+        """How old the figures below are, as alerts and forecasts depend on it."""
+        last_ok = snapshot.sync.last_ok_at
+        if last_ok is None:
+            return Text("not synced yet", style="bold")
+        age = self.clock() - last_ok
+        when = last_ok.astimezone(snapshot.zone)
+        text = Text(f"as of {when:%d %b %H:%M} ({span(age)} ago)")
+        if age > timedelta(minutes=self.settings.stale_after_minutes):
+            text.append(" · STALE", style="bold")
+        if self.problem or snapshot.sync.error:
+            text.append(" · the last sync failed (see Live)", style="bold")
+        return text
 
     def _forecast(self, snapshot: Snapshot) -> str:
         report = snapshot.report
