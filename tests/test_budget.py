@@ -24,7 +24,13 @@ from tests.conftest import NOW
 
 @pytest.mark.parametrize(
     ("text", "amount"),
-    [("100", "100.00"), ("250.5", "250.50"), (" 99.99 ", "99.99"), ("1e3", "1000.00")],
+    [
+        ("100", "100.00"),
+        ("250.5", "250.50"),
+        (" 99.99 ", "99.99"),
+        ("1e3", "1000.00"),
+        ("$1,250.50", "1250.50"),
+    ],
 )
 def test_plain_amounts_are_dollars_and_cents(text, amount):
     assert parse_amount(text) == Decimal(amount)
@@ -43,6 +49,9 @@ def test_plain_amounts_are_dollars_and_cents(text, amount):
         ("NaN", "not an amount"),
         ("inf", "not an amount"),
         ("250.505", "fractions of a cent"),
+        ("1,5", "commas only separate thousands"),
+        ("1.000,50", "commas only separate thousands"),
+        ("", "enter an amount"),
     ],
 )
 def test_amounts_that_are_not_a_budget_are_refused(text, message):
