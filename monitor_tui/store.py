@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -158,6 +160,38 @@ class OrjsonStorage(Storage):
 
     def close(self) -> None:
         pass
+
+
+class _ReadCache:
+    """The documents of the files read most recently, each with the stamp of the
+    file it came from; shared by every store in the process, thread-safe."""
+
+    def __init__(self, files: int) -> None:
+        self._files = files
+        self._entries: OrderedDict[tuple[str, str], tuple[Any, list]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], stamp: Any) -> list | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != stamp:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: tuple[str, str], stamp: Any, docs: list) -> None:
+        with self._lock:
+            self._entries[key] = (stamp, docs)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._files:
+                self._entries.popitem(last=False)
+
+
+READ_CACHE_FILES = 200
+"""Enough for 90 days of hourly files, the cost months and the state file; at a
+busy organization's scale that is tens of megabytes."""
+
+_READ_CACHE = _ReadCache(READ_CACHE_FILES)
 
 
 class _BatchedStorage(CachingMiddleware):
@@ -347,18 +381,31 @@ class Store:
         table_name: str,
         problem: Callable[[dict[str, Any]], str | None] | None = None,
     ) -> list[dict[str, Any]]:
-        if not path.exists():
-            return []
-        db = TinyDB(path, storage=OrjsonStorage)
+        """The documents of one table of one file, checked by ``problem``.
+
+        They come from the cache of files already read while the file is the
+        same (the same inode, size and modification time: every write replaces
+        the file, so any change is seen), and must not be changed by callers.
+        """
         try:
-            docs = db.table(table_name).all()
-        finally:
-            db.close()
+            info = path.stat()
+        except FileNotFoundError:
+            return []
+        stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+        key = (str(path), table_name)
+        cached = _READ_CACHE.get(key, stamp)
+        if cached is not None:
+            return cached
+        # Read with the storage TinyDB uses, without wrapping every row in a
+        # TinyDB Document: a 90-day range is tens of thousands of rows.
+        data = OrjsonStorage(path).read() or {}
+        docs = list(data.get(table_name, {}).values())
         if problem is not None:
             for doc in docs:
                 reason = problem(doc)
                 if reason:
                     raise damaged(path, reason)
+        _READ_CACHE.put(key, stamp, docs)
         return docs
 
     # Damaged files
