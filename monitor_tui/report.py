@@ -222,9 +222,11 @@ def _recent_rate(store: Store, origin: str, now: int) -> Decimal:
     return _cost(rows) / (read_until - since)
 
 
-def _data_state(
+def data_state(
     store: Store, origin: str, rows: list[UsageRow], period_end: int, now: int
 ) -> str:
+    """``partial`` when the last sync did not finish or the span reaches hours
+    the API may still revise, ``empty`` without usage, else ``complete``."""
     last = store.last_sync(origin)
     if last is not None and last.get("ok") is not True:
         return "partial"
@@ -234,6 +236,22 @@ def _data_state(
     if period_end > revisable_from:
         return "partial"
     return "complete"
+
+
+def billed_usd(
+    store: Store, origin: str, start: int, end: int
+) -> tuple[Decimal | None, set[str]]:
+    """The Costs API's USD amounts for the UTC days starting in [start, end)
+    (None before costs have been read), and the other currencies seen there,
+    which are never converted: an exchange rate would be a guess."""
+    if store.watermark(origin, "costs", "1d") is None:
+        return None, set()
+    cost_rows = store.cost_rows(origin, start, end)
+    billed = sum(
+        (Decimal(r["amount"]) for r in cost_rows if r["currency"] == "usd"),
+        Decimal(0),
+    )
+    return billed, {r["currency"] for r in cost_rows} - {"usd"}
 
 
 def _at(epoch: float) -> datetime:
@@ -268,16 +286,7 @@ def build_report(
             reach = start + float(budget_usd / spend * elapsed)
             crossing = _at(reach) if reach < end else None
 
-    billed: Decimal | None = None
-    other_currencies: set[str] = set()
-    if store.watermark(origin, "costs", "1d") is not None:
-        cost_rows = store.cost_rows(origin, start, end)
-        billed = sum(
-            (Decimal(r["amount"]) for r in cost_rows if r["currency"] == "usd"),
-            Decimal(0),
-        )
-        # Never converted: an exchange rate would be a guess. They are named.
-        other_currencies = {r["currency"] for r in cost_rows} - {"usd"}
+    billed, other_currencies = billed_usd(store, origin, start, end)
 
     last = store.last_sync(origin) or {}
     tokens_per_min, usd_per_hour = _burn_rate(store, origin, at)
@@ -300,7 +309,7 @@ def build_report(
         budget_usd=budget_usd,
         budget_crossing_at=crossing,
         unpriced_models=unpriced,
-        data_state=_data_state(store, origin, rows, end, at),
+        data_state=data_state(store, origin, rows, end, at),
         models=lines,
         project_spend=_project_spend(rows),
         skipped_results=last["skipped"] if type(last.get("skipped")) is int else 0,

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from monitor_tui.analytics import Range
 from monitor_tui.analytics.tally import Totals, tally, totals
-from monitor_tui.report import REVISABLE_HOURS, period_usage_rows
+from monitor_tui.report import billed_usd, data_state, period_usage_rows
 from monitor_tui.store import Store
-from monitor_tui.usage import WIDTH_SECONDS, UsageRow, align
+from monitor_tui.usage import WIDTH_SECONDS, UsageRow
 
 GROUPINGS = ("hour", "day", "model", "project", "api_key")
 """What the rows of an export can be grouped by, in the order forms offer them."""
@@ -239,34 +239,6 @@ def group_rows(
     raise ValueError(f"{group_by!r} is not one of {', '.join(GROUPINGS)}")
 
 
-def range_data_state(
-    store: Store, origin: str, rows: list[UsageRow], end: int, now: int
-) -> str:
-    """``partial`` when the last sync failed or the range reaches hours the API
-    may still revise, ``empty`` without usage, else ``complete``: the report's
-    rule, applied to any range."""
-    last = store.last_sync(origin)
-    if last is not None and last.get("ok") is not True:
-        return "partial"
-    if not rows:
-        return "empty"
-    revisable_from = align(now, "1h") - (REVISABLE_HOURS - 1) * 3600
-    return "partial" if end > revisable_from else "complete"
-
-
-def _billed(store: Store, origin: str, start: int, end: int) -> Decimal | None:
-    if store.watermark(origin, "costs", "1d") is None:
-        return None
-    return sum(
-        (
-            Decimal(r["amount"])
-            for r in store.cost_rows(origin, start, end)
-            if r.get("currency", "usd") == "usd"
-        ),
-        Decimal(0),
-    )
-
-
 def build_table(
     store: Store,
     origin: str,
@@ -290,8 +262,8 @@ def build_table(
         generated_at=now,
         source=origin,
         last_sync_at=None if last is None else datetime.fromtimestamp(last, UTC),
-        data_state=range_data_state(store, origin, rows, end, int(now.timestamp())),
+        data_state=data_state(store, origin, rows, end, int(now.timestamp())),
         totals=totals(tally(rows)),
-        billed_usd=_billed(store, origin, start, end),
+        billed_usd=billed_usd(store, origin, start, end)[0],
         rows=tuple(group_rows(rows, group_by, span, zone)),
     )
