@@ -14,7 +14,7 @@ from typing import TextIO
 from filelock import Timeout
 
 from monitor_tui.budget import Budget
-from monitor_tui.config import ConfigError, Settings, load_settings
+from monitor_tui.config import ConfigError, Settings
 from monitor_tui.report import Report
 from monitor_tui.store import Store, StoreError
 
@@ -113,14 +113,10 @@ def _judge_one(
 def _check(
     args: argparse.Namespace, env: Mapping[str, str] | None, clock: Callable
 ) -> Verdict:
+    from monitor_tui.cli import settings_from
+
     try:
-        settings = load_settings(
-            env=env,
-            config_path=args.config,
-            data_dir=args.data_dir,
-            demo=args.demo,
-            timezone=args.timezone,
-        )
+        settings = settings_from(args, env)
     except ConfigError as exc:
         return unknown(f"configuration: {exc}")
     if settings.demo:

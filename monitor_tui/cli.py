@@ -189,6 +189,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def settings_from(args: argparse.Namespace, env: Mapping[str, str] | None) -> Settings:
+    """The settings the global flags, the environment and the config file give.
+
+    Raises:
+        ConfigError: a value is unusable.
+    """
+    return load_settings(
+        env=env,
+        config_path=args.config,
+        data_dir=args.data_dir,
+        demo=args.demo,
+        timezone=args.timezone,
+    )
+
+
 @contextmanager
 def warnings_to(err: TextIO) -> Iterator[None]:
     """Show this package's warnings (a damaged store file set aside, rows the API
@@ -260,13 +275,7 @@ def main(
     if args.command == "config":
         return _config(args, os.environ if env is None else env, out, err)
     try:
-        settings = load_settings(
-            env=env,
-            config_path=args.config,
-            data_dir=args.data_dir,
-            demo=args.demo,
-            timezone=args.timezone,
-        )
+        settings = settings_from(args, env)
     except ConfigError as exc:
         print(f"monitor-tui: {exc}", file=err)
         return EXIT_USAGE
