@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
+from filelock import Timeout
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.logging import TextualHandler
@@ -156,6 +157,8 @@ class MonitorApp(App[None]):
         self._shown_state: tuple[int, ...] = ()
         self._told_busy = False
         self._webhook: WebhookSender | None = None
+        self._theme_restored = False
+        """Themes set from now on are the user's choice, to remember."""
         self.sub_title = "DEMO data" if settings.use_demo else "LIVE"
         self.set_reactive(MonitorApp.zone, settings.zone)
 
@@ -182,10 +185,34 @@ class MonitorApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._restore_theme()
         for warning in self.settings.warnings:
             self.notify(warning, title="Warning", severity="warning", markup=False)
         self._refresh(sync=False)
         self.set_interval(STORE_CHECK_SECONDS, self._check_store)
+
+    def _restore_theme(self) -> None:
+        try:
+            theme = Store(self.settings.data_dir).preference("theme")
+        except (StoreError, OSError):
+            return  # the first refresh says what is wrong with the store
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        self._theme_restored = True
+
+    def watch_theme(self, theme: str) -> None:
+        # Remembered in the store, as everything the app changes is; a theme
+        # set before the app starts (by the tests) is not a choice to keep.
+        if getattr(self, "_theme_restored", False):  # not yet set in App.__init__
+            self.run_worker(
+                lambda: self._remember_theme(theme), thread=True, group="theme"
+            )
+
+    def _remember_theme(self, theme: str) -> None:
+        try:
+            Store(self.settings.data_dir).set_preference("theme", theme)
+        except (StoreError, OSError, Timeout):
+            log.warning("could not remember the theme %r", theme)
 
     def on_unmount(self) -> None:
         self._quitting.set()

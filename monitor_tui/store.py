@@ -703,6 +703,20 @@ class Store:
             finally:
                 db.close()
 
+    # Preferences the app remembers (the theme)
+
+    def preference(self, name: str) -> Any:
+        """The stored value of a preference, or None."""
+        for doc in self._read_state("preferences"):
+            if doc.get("name") == name:
+                return doc.get("value")
+        return None
+
+    def set_preference(self, name: str, value: Any) -> None:
+        """Remember a preference (a JSON value) for the next start."""
+        if self.preference(name) != value:
+            self._write_state("preferences", {"value": value}, {"name": name})
+
     # Alerts: what has fired this period, and the log of fired alerts
 
     def alert_state(self, origin: str) -> dict[str, Any] | None:

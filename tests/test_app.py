@@ -537,3 +537,17 @@ def test_syncs_that_keep_failing_are_retried_less_and_less_often(tmp_path):
     slow = build_app(demo_settings(tmp_path), poll_seconds=3600, autostart=False)
     slow.failures = 3
     assert slow.next_delay() == 3600, "never more often than the poll interval"
+
+
+async def test_a_theme_chosen_in_the_app_is_kept_for_the_next_start(tmp_path):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.run() as pilot:
+        await harness.settle(pilot, lambda: harness.app.snapshot is not None)
+        harness.app.theme = "nord"
+        await harness.settle(
+            pilot, lambda: Store(tmp_path).preference("theme") == "nord"
+        )
+    again = build_app(demo_settings(tmp_path), clock=Clock(), autostart=False)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.theme == "nord"
