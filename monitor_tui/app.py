@@ -95,6 +95,12 @@ class MonitorApp(App[None]):
     """Watch the organization's OpenAI spend against its budget."""
 
     CSS_PATH = "app.tcss"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (80, "-wide"),
+    ]
+    """Below 80 columns the Live tab's bars shrink so their figures stay on one
+    line."""
     TITLE = "monitor-tui"
     AUTO_FOCUS = "LiveView"
     """The Live tab takes the keys first, so arrows and Page Down scroll it on a
