@@ -3,6 +3,7 @@ read once, re-reads replace, windows aligned, failures leave the store intact.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -384,3 +385,29 @@ def test_costs_in_another_currency_are_named_not_added(store, api_server):
     data = report(store).to_json()
     assert data["billed_usd"] == "2.500000"
     assert data["billed_other_currencies"] == ["eur"]
+
+
+def test_hours_offline_are_filled_in_without_a_gap_or_a_double_count(store, api_server):
+    # One record every 20 minutes from 2 hours before the first sync to 6 hours
+    # after it; the network is down for the 5 hours between the syncs.
+    records = [
+        completion(NOW_EPOCH - 7200 + i * 1200, input_tokens=1000, output_tokens=10)
+        for i in range(24)
+    ]
+    api_server.set_records(records)
+    assert syncer(store, api_server).sync().ok
+
+    for hours in range(1, 6):
+        api_server.add_fault(status=503, retry_after=None, count=100)
+        offline = NOW_EPOCH + hours * 3600
+        api_server.now = offline
+        assert not syncer(store, api_server, clock=lambda t=offline: t).sync().ok
+        api_server.clear_faults()
+
+    back = NOW_EPOCH + 6 * 3600
+    api_server.now = back
+    assert syncer(store, api_server, clock=lambda: back).sync().ok
+    later = datetime.fromtimestamp(back, UTC)
+    seen = [r for r in records if r["time"] < back]
+    assert report(store, later).input_tokens == 1000 * len(seen)
+    assert report(store, later).requests == len(seen)
