@@ -4,7 +4,7 @@ what the app and the command line wrote."""
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +39,23 @@ class ExportRecord:
     bytes: int
     source: str
     """``openai`` or ``demo``."""
+    project: str | None = None
+    """The project the export was limited to; None for every project."""
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> ExportRecord | None:
-        """The record kept in ``doc``, or None when it is not one."""
+        """The record kept in ``doc``, or None when it is not one. A field added
+        since the record was written takes its default."""
+        values = {}
+        for field in fields(cls):
+            if field.name in doc:
+                values[field.name] = doc[field.name]
+            elif field.default is MISSING:
+                return None
         try:
-            record = cls(**{name: doc[name] for name in cls.__dataclass_fields__})
-        except (KeyError, TypeError):
+            return cls(**values)
+        except TypeError:
             return None
-        return record
 
 
 def _read(path: Path) -> list[dict[str, Any]]:

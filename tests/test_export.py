@@ -11,8 +11,10 @@ import errno
 import io
 import json
 import os
+import socket
+import stat
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -54,8 +56,13 @@ DATE_LIKE = "2026-12-04"
 """An API key id a spreadsheet would turn into a date."""
 FORMULA = '=HYPERLINK("http://127.0.0.1/steal","click")'
 
+DEFAULT_NAME = "monitor-tui-2026-12-04-153020-by-day.csv"
+"""The default name at the tests' fixed moment, in UTC."""
+
 HOURLY_FROM = at(2)
 """Hourly history starts on 2 December: 1 December counts from its daily row."""
+DAILY_FROM = at(1)
+"""Daily history was read from 1 December: usage before it has not been read."""
 
 ROWS = [
     # The daily row counts for 1 December; the hourly row of that day is
@@ -129,6 +136,7 @@ def put(store: Store, rows: list[dict]) -> None:
         store.replace_usage("openai", endpoint, width, window, group, now=NOW_EPOCH)
     for endpoint in ("completions", "embeddings"):
         store.set_watermark("openai", endpoint, "1h", HOURLY_FROM, NOW_EPOCH)
+        store.set_watermark("openai", endpoint, "1d", DAILY_FROM, HOURLY_FROM)
     store.record_sync("openai", {"ok": True, "last_ok_at": NOW_EPOCH - 20})
 
 
@@ -293,7 +301,7 @@ def test_sync_then_export_gives_the_hand_computed_totals(api_server, tmp_path, h
 
     code, _, err = run_cli(["--group-by", "model"], load_settings(env=env))
     assert code == 0, err
-    rows = read_csv(here / "monitor-tui-2026-12-04-1530-by-model.csv")
+    rows = read_csv(here / "monitor-tui-2026-12-04-153020-by-model.csv")
     # $2.75 + $0.60 + $0.06, as tests/factories.py works out.
     assert [(row["model"], row["cost_usd"]) for row in rows] == [
         ("gpt-4o-2024-08-06", "2.750000"),
@@ -309,7 +317,8 @@ def test_sync_then_export_gives_the_hand_computed_totals(api_server, tmp_path, h
 def test_hours_are_bucket_starts_and_a_daily_row_keeps_its_whole_day(settings, here):
     run_cli(["--group-by", "hour", "--out", "x.csv"], settings)
     rows = read_csv(here / "x.csv")
-    assert [(row["start"], row["end"]) for row in rows] == [
+    used = [(row["start"], row["end"]) for row in rows if row["requests"] != "0"]
+    assert used == [
         ("2026-12-01T00:00:00+00:00", "2026-12-02T00:00:00+00:00"),
         ("2026-12-02T10:00:00+00:00", "2026-12-02T11:00:00+00:00"),
         ("2026-12-03T06:00:00+00:00", "2026-12-03T07:00:00+00:00"),
@@ -399,7 +408,7 @@ def test_the_markdown_report_has_every_section_and_labels_estimates(settings, he
     Store(settings.data_dir).set_budget(Budget(amount_usd=Decimal(100)).to_record())
     code, _, err = run_cli(["--format", "md"], settings)
     assert code == 0, err
-    text = (here / "monitor-tui-2026-12-04-1530-summary.md").read_text()
+    text = (here / "monitor-tui-2026-12-04-153020-summary.md").read_text()
     headings = [line for line in text.splitlines() if line.startswith("#")]
     assert headings == [
         "# OpenAI spend: this billing period",
@@ -411,7 +420,8 @@ def test_the_markdown_report_has_every_section_and_labels_estimates(settings, he
         "## Biggest savings (estimates)",
     ]
     assert "| Estimated spend | at least $3.58 |" in text
-    assert "| Spent so far | $3.58 of the $100.00 budget (3.6%) |" in text
+    # mystery-model has no price: the period's spend is a lower bound too.
+    assert "| Spent so far | at least $3.58 of the $100.00 budget (3.6%) |" in text
     assert "| Forecast at period end (estimate) |" in text
     assert "| Budget reached (estimate) |" in text
     assert "Run gpt-4o-2024-08-06 on gpt-4o-mini" in text
@@ -433,11 +443,11 @@ def test_the_default_name_is_timestamped_in_the_display_zone(settings, here):
     code, out, _ = run_cli([], settings)
     assert code == 0
     assert [p.name for p in here.iterdir()] == [
-        "monitor-tui-2026-12-04-1530-by-day.csv"
+        "monitor-tui-2026-12-04-153020-by-day.csv"
     ]
     assert "this billing period" in out
     tokyo = default_file_name(NOW, settings_for(here, "Asia/Tokyo").zone, "md", "day")
-    assert tokyo == "monitor-tui-2026-12-05-0030-summary.md"
+    assert tokyo == "monitor-tui-2026-12-05-003020-summary.md"
     assert default_file_name(NOW, UTC_ZONE, "json", "api_key").endswith(
         "-by-api-key.json"
     )
@@ -447,7 +457,7 @@ def test_a_directory_as_destination_gets_the_default_name_inside(settings, here)
     (here / "reports").mkdir()
     code, _, _ = run_cli(["--out", "reports"], settings)
     assert code == 0
-    assert (here / "reports" / "monitor-tui-2026-12-04-1530-by-day.csv").is_file()
+    assert (here / "reports" / "monitor-tui-2026-12-04-153020-by-day.csv").is_file()
 
 
 def test_an_existing_file_is_refused_and_left_as_it_was(settings, here):
@@ -529,7 +539,7 @@ def test_a_missing_directory_is_refused(settings, here):
     [
         (
             ["--from", "2026-12-03", "--to", "2026-12-01"],
-            "2026-12-01 is before 2026-12-03; give the earlier date first",
+            "--from 2026-12-03 is after --to 2026-12-01",
         ),
         (
             ["--from", "2026-02-30"],
@@ -537,7 +547,6 @@ def test_a_missing_directory_is_refused(settings, here):
         ),
         (["--from", "yesterday"], "--from 'yesterday' is not a date"),
         (["--from", "2026-12-01", "--to", "12/03"], "--to '12/03' is not a date"),
-        (["--to", "2026-12-03"], "--to needs --from"),
         (
             ["--from", "2026-12-05"],
             "--from 2026-12-05 is after today (2026-12-04); there is no usage yet",
@@ -618,3 +627,413 @@ def test_the_recent_exports_keep_the_newest(tmp_path):
 def test_a_damaged_recent_exports_file_is_an_empty_list(tmp_path):
     (tmp_path / "recent-exports.json").write_text("{not json")
     assert recent_exports(tmp_path) == []
+
+
+# Files that are not plain files
+
+
+def run_forced(settings: Settings, out: str) -> tuple[int, str, str]:
+    return run_cli(["--out", out, "--force"], settings)
+
+
+def make_socket(path: Path) -> socket.socket:
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path.name)  # relative to the current directory: paths are short
+    return server
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (os.mkfifo, "named pipe"),
+        (make_socket, "socket"),
+    ],
+)
+def test_force_never_replaces_a_pipe_or_a_socket(settings, here, make, kind):
+    target = here / "x.csv"
+    made = make(target)
+    try:
+        for argv in (["--out", "x.csv"], ["--out", "x.csv", "--force"]):
+            code, out, err = run_cli(argv, settings)
+            assert code == 2 and out == ""
+            assert f"{target} is a {kind}, not a regular file" in err
+            assert "nothing was written" in err
+            assert "--out -" in err  # how to write to standard output instead
+        assert not target.is_file() and not target.is_symlink()
+        assert [p.name for p in here.iterdir()] == ["x.csv"]
+    finally:
+        if isinstance(made, socket.socket):
+            made.close()
+
+
+def test_force_never_replaces_a_device(settings, here):
+    # A device node of our own, the kind /dev/null is; /dev itself is left alone.
+    try:
+        os.mknod(here / "null", 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+    except OSError as exc:
+        pytest.skip(f"cannot make a device node here: {exc}")
+    code, _, err = run_forced(settings, "null")
+    assert code == 2
+    assert f"{here / 'null'} is a device, not a regular file" in err
+    assert stat.S_ISCHR((here / "null").lstat().st_mode)
+
+
+def test_a_directory_where_the_file_would_go_is_never_replaced(settings, here):
+    # A directory given as --out gets the default name inside it; here that
+    # name is a directory too.
+    (here / "reports" / DEFAULT_NAME).mkdir(parents=True)
+    (here / "reports" / DEFAULT_NAME / "inside").write_text("kept")
+    code, _, err = run_forced(settings, "reports")
+    assert code == 2
+    assert f"{here / 'reports' / DEFAULT_NAME} is a directory" in err
+    assert (here / "reports" / DEFAULT_NAME / "inside").read_text() == "kept"
+
+
+def test_a_link_to_a_pipe_is_refused_as_the_pipe(settings, here):
+    # As /dev/stdout is a link to a pipe when the output is piped.
+    os.mkfifo(here / "pipe")
+    (here / "stdout").symlink_to(here / "pipe")
+    code, _, err = run_forced(settings, "stdout")
+    assert code == 2
+    assert "is a named pipe, not a regular file" in err and "--out -" in err
+    assert (here / "stdout").is_symlink()
+    assert stat.S_ISFIFO((here / "pipe").lstat().st_mode)
+
+
+def test_system_directories_are_refused_and_standard_output_suggested(
+    settings, tmp_path, here, monkeypatch
+):
+    fake_dev = tmp_path / "dev"
+    fake_dev.mkdir()
+    (fake_dev / "stdout").write_text("")
+    monkeypatch.setattr(files, "SYSTEM_DIRS", (fake_dev,))
+    code, out, err = run_forced(settings, str(fake_dev / "stdout"))
+    assert code == 2 and out == ""
+    assert f"{fake_dev / 'stdout'} is a system file, not a file to export to" in err
+    assert "--out -" in err
+    assert (fake_dev / "stdout").read_text() == ""
+
+
+def test_force_writes_through_a_link_to_a_regular_file_and_keeps_the_link(
+    settings, tmp_path, here
+):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "real.csv").write_text("old")
+    (elsewhere / "real.csv").chmod(0o640)
+    (here / "x.csv").symlink_to(elsewhere / "real.csv")
+
+    code, _, err = run_cli(["--out", "x.csv"], settings)
+    assert code == 2 and "already exists" in err
+    assert (elsewhere / "real.csv").read_text() == "old"
+
+    code, out, err = run_forced(settings, "x.csv")
+    assert code == 0, err
+    assert (here / "x.csv").is_symlink()
+    assert (here / "x.csv").resolve() == elsewhere / "real.csv"
+    assert (elsewhere / "real.csv").read_text().startswith("date,start,end,")
+    assert stat.S_IMODE((elsewhere / "real.csv").stat().st_mode) == 0o640
+    # Written beside the target, so nothing is left in either directory.
+    assert [p.name for p in elsewhere.iterdir()] == ["real.csv"]
+    assert [p.name for p in here.iterdir()] == ["x.csv"]
+    assert str(elsewhere / "real.csv") in out
+
+
+def test_a_link_to_nothing_is_refused(settings, here):
+    (here / "x.csv").symlink_to(here / "gone.csv")
+    code, _, err = run_forced(settings, "x.csv")
+    assert code == 2
+    assert f"{here / 'x.csv'} is a link to {here / 'gone.csv'}, which does not" in err
+    assert not (here / "gone.csv").exists()
+
+
+def test_force_keeps_the_replaced_files_permissions(settings, here):
+    (here / "x.csv").write_text("old")
+    (here / "x.csv").chmod(0o600)
+    code, _, err = run_forced(settings, "x.csv")
+    assert code == 0, err
+    assert stat.S_IMODE((here / "x.csv").stat().st_mode) == 0o600
+    assert (here / "x.csv").read_text().startswith("date,")
+
+
+def test_a_new_directory_with_a_slash_is_refused_not_written_as_a_file(settings, here):
+    code, out, err = run_cli(["--out", "newdir/"], settings)
+    assert code == 2 and out == ""
+    assert f"the directory {here / 'newdir'} does not exist" in err
+    assert list(here.iterdir()) == []
+
+    (here / "plain").write_text("mine")
+    code, _, err = run_cli(["--out", "plain/"], settings)
+    assert code == 2
+    assert f"{here / 'plain'} is not a directory" in err
+    assert (here / "plain").read_text() == "mine"
+
+
+# What the screen shows: the display zone and a project
+
+
+def export_json(settings: Settings, **fields) -> dict:
+    request = ExportRequest(format="json", destination="-", **fields)
+    return json.loads(export(settings, request, NOW).text)
+
+
+def test_days_follow_the_display_zone_but_the_period_stays_the_configured_one(
+    tmp_path,
+):
+    settings = settings_for(tmp_path / "data", "Asia/Tokyo")
+    put(Store(settings.data_dir), ROWS)
+    data = export_json(settings, zone=UTC_ZONE)
+    # The billing period is the calendar month in Tokyo, shown in UTC: a UTC
+    # view never moves it.
+    assert data["range_start"] == "2026-11-30T15:00:00+00:00"
+    assert data["timezone"] == "UTC"
+    # Days are UTC days; 30 November (UTC) was never read, so it is left out.
+    assert data["read_from"] == "2026-12-01T00:00:00+00:00"
+    assert data["data_state"] == "partial"
+    assert [row["start"] for row in data["rows"]][:2] == [
+        "2026-12-01T00:00:00+00:00",
+        "2026-12-02T00:00:00+00:00",
+    ]
+
+    tokyo = export_json(settings)
+    assert tokyo["range_start"] == "2026-12-01T00:00:00+09:00"
+    assert tokyo["timezone"] == "Asia/Tokyo"
+    assert [row["start"] for row in tokyo["rows"]][:2] == [
+        "2026-12-01T00:00:00+09:00",
+        "2026-12-02T00:00:00+09:00",
+    ]
+
+
+def test_custom_dates_are_local_days_of_the_display_zone(settings):
+    tokyo = ZoneInfo("Asia/Tokyo")
+    data = export_json(
+        settings,
+        kind="custom",
+        dates=(date(2026, 12, 3), date(2026, 12, 3)),
+        zone=tokyo,
+    )
+    assert data["range_start"] == "2026-12-03T00:00:00+09:00"
+    assert data["range_end"] == "2026-12-04T00:00:00+09:00"
+    # 06:00 UTC on 3 December is 15:00 in Tokyo.
+    assert data["totals"]["requests"] == 2
+
+
+def test_a_project_limits_the_rows_the_totals_and_the_bill(settings):
+    store = Store(settings.data_dir)
+    costs = [
+        {
+            "origin": "openai",
+            "start": at(2),
+            "project_id": "proj_a",
+            "amount": "1.5",
+            "currency": "usd",
+            "line_item": None,
+            "api_key_id": None,
+        },
+        {
+            "origin": "openai",
+            "start": at(2),
+            "project_id": NUMBER_LIKE,
+            "amount": "7",
+            "currency": "usd",
+            "line_item": None,
+            "api_key_id": None,
+        },
+    ]
+    store.replace_costs("openai", (at(1), at(5)), costs)
+    store.set_watermark("openai", "costs", "1d", at(1), NOW_EPOCH)
+
+    data = export_json(settings, group_by="model", project="proj_a")
+    assert data["project"] == "proj_a"
+    assert [row["model"] for row in data["rows"]] == [
+        "text-embedding-3-small",
+        "mystery-model",
+    ]
+    assert data["totals"]["spend_usd"] == "0.000020"
+    assert data["totals"]["requests"] == 2
+    assert data["totals"]["billed_usd"] == "1.500000"
+
+    everything = export_json(settings, group_by="model")
+    assert everything["project"] is None
+    assert everything["totals"]["billed_usd"] == "8.500000"
+
+
+def test_an_empty_project_means_usage_without_a_project(tmp_path):
+    settings = settings_for(tmp_path / "data")
+    put(
+        Store(settings.data_dir),
+        [
+            usage_row(at(2, 1), requests=2, cost_usd="1", project_id="proj_a"),
+            usage_row(at(2, 2), requests=3, cost_usd="2"),
+        ],
+    )
+    assert export_json(settings, project="")["totals"]["requests"] == 3
+    assert export_json(settings, project="proj_a")["totals"]["requests"] == 2
+
+
+def test_the_command_line_takes_a_project(settings, here):
+    code, out, err = run_cli(
+        ["--project", NUMBER_LIKE, "--format", "json", "--out", "-"], settings
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["project"] == NUMBER_LIKE
+    assert data["totals"]["spend_usd"] == "1.583333"  # 1.25 + 0.333333
+
+
+def test_the_markdown_report_says_which_project_it_is_limited_to(settings, here):
+    code, _, err = run_cli(
+        ["--format", "md", "--project", "proj_a", "--out", "r.md"], settings
+    )
+    assert code == 0, err
+    text = (here / "r.md").read_text()
+    assert "Only project proj_a." in text
+    assert "The billing period's figures are the whole organization's." in text
+
+
+# History that has not been read
+
+
+def test_a_range_before_the_history_read_is_partial_and_says_where_it_begins(
+    settings,
+):
+    data = export_json(
+        settings, kind="custom", dates=(date(2026, 11, 28), date(2026, 12, 2))
+    )
+    assert data["data_state"] == "partial"
+    assert data["read_from"] == "2026-12-01T00:00:00+00:00"
+    # The days before it were not read: they are not listed as days without usage.
+    assert [row["date"] for row in data["rows"]] == ["2026-12-01", "2026-12-02"]
+
+    inside = export_json(
+        settings, kind="custom", dates=(date(2026, 12, 2), date(2026, 12, 3))
+    )
+    assert inside["data_state"] == "complete"
+
+
+def test_the_markdown_report_says_the_history_before_it_was_not_read(settings, here):
+    code, _, err = run_cli(
+        ["--format", "md", "--from", "2026-11-28", "--out", "r.md"], settings
+    )
+    assert code == 0, err
+    text = (here / "r.md").read_text()
+    assert "partial (usage before Tue 01 Dec 2026 00:00 has not been read)" in text
+    assert "Usage before Tue 01 Dec 2026 00:00 UTC has not been read" in text
+    assert "has not been read" in err
+
+
+def test_the_bill_is_null_unless_costs_were_read_for_the_whole_range(settings):
+    store = Store(settings.data_dir)
+    cost = {
+        "origin": "openai",
+        "start": at(3),
+        "project_id": None,
+        "amount": "2",
+        "currency": "usd",
+        "line_item": None,
+        "api_key_id": None,
+    }
+    store.replace_costs("openai", (at(1), at(5)), [cost])
+    store.set_watermark("openai", "costs", "1d", at(2), NOW_EPOCH)
+
+    assert export_json(settings)["totals"]["billed_usd"] is None  # from 1 December
+    later = export_json(
+        settings, kind="custom", dates=(date(2026, 12, 2), date(2026, 12, 4))
+    )
+    assert later["totals"]["billed_usd"] == "2.000000"
+
+
+def test_a_store_never_synced_exports_nothing_and_says_so(tmp_path, here):
+    settings = settings_for(tmp_path / "never")
+    code, out, err = run_cli(["--format", "json", "--out", "-"], settings)
+    assert code == 0
+    data = json.loads(out)
+    assert data["data_state"] == "empty"
+    assert data["read_from"] is None
+    assert data["totals"]["billed_usd"] is None
+    assert data["rows"] == []
+    assert "no data has been read yet" in err
+
+
+# Names, dates and flags
+
+
+def test_the_default_name_carries_the_seconds_and_demo_exports_say_demo(tmp_path):
+    assert default_file_name(NOW, UTC_ZONE, "csv", "day") == (
+        "monitor-tui-2026-12-04-153020-by-day.csv"
+    )
+    assert default_file_name(NOW, UTC_ZONE, "md", "day", source="demo") == (
+        "monitor-tui-demo-2026-12-04-153020-summary.md"
+    )
+
+
+@pytest.mark.parametrize("text", ["20261201", "2026-W49-1", "2026-12-1", "2026-336"])
+def test_dates_must_be_written_yyyy_mm_dd(settings, here, text):
+    code, _, err = run_cli(["--from", text], settings)
+    assert code == 2
+    assert f"--from {text!r} is not a date; give YYYY-MM-DD" in err
+
+
+def test_to_alone_runs_from_the_first_day_of_the_billing_period(settings, here):
+    code, out, err = run_cli(
+        ["--to", "2026-12-02", "--format", "json", "--out", "-"], settings
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["range_start"] == "2026-12-01T00:00:00+00:00"
+    assert data["range_end"] == "2026-12-03T00:00:00+00:00"
+
+    code, _, err = run_cli(["--to", "2026-11-20"], settings)
+    assert code == 2
+    assert (
+        "--to 2026-11-20 is before the billing period's first day (2026-12-01)" in err
+    )
+
+
+def test_the_markdown_report_says_it_ignores_an_explicit_grouping(settings, here):
+    code, _, err = run_cli(["--format", "md", "--group-by", "model"], settings)
+    assert code == 0
+    assert "the Markdown report ignores --group-by" in err
+    code, _, err = run_cli(["--format", "md", "--out", "again.md"], settings)
+    assert "--group-by" not in err
+
+
+# Markdown wording
+
+
+def test_unpriced_models_are_named_in_the_singular_or_the_plural(settings, here):
+    run_cli(["--format", "md", "--out", "one.md"], settings)
+    text = (here / "one.md").read_text()
+    assert "No price is known for mystery-model: its spend is not counted" in text
+
+    other = usage_row(
+        at(3, 7), model="other-model", cost_usd=None, price_state="unpriced"
+    )
+    window = (at(3, 7), at(3, 8))
+    Store(settings.data_dir).replace_usage(
+        "openai", "completions", "1h", window, [other], now=NOW_EPOCH
+    )
+    run_cli(["--format", "md", "--out", "two.md"], settings)
+    text = (here / "two.md").read_text()
+    assert (
+        "No price is known for mystery-model and other-model: their spend is not "
+        "counted"
+    ) in text
+
+
+# Hours
+
+
+def test_hours_without_usage_are_listed_only_where_hours_were_read(settings, here):
+    run_cli(["--group-by", "hour", "--out", "x.csv"], settings)
+    rows = read_csv(here / "x.csv")
+    # 1 December from its daily row, then every hour read: 2 and 3 December
+    # whole, and 4 December up to the hour under way.
+    assert rows[0]["start"] == "2026-12-01T00:00:00+00:00"
+    assert rows[0]["end"] == "2026-12-02T00:00:00+00:00"
+    hours = [row["start"] for row in rows[1:]]
+    assert len(hours) == 24 + 24 + 16
+    assert hours[0] == "2026-12-02T00:00:00+00:00"
+    assert hours[-1] == "2026-12-04T15:00:00+00:00"
+    quiet = next(row for row in rows if row["start"] == "2026-12-02T11:00:00+00:00")
+    assert (quiet["requests"], quiet["cost_usd"]) == ("0", "0.000000")

@@ -5,10 +5,13 @@ replacing a file, and fits an 80x24 terminal."""
 from __future__ import annotations
 
 import io
+import json
+import os
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from rich.console import Console
@@ -16,6 +19,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.pilot import Pilot
+from textual.reactive import reactive
 from textual.widgets import Button, Input, RadioSet, Static
 
 from monitor_tui.analytics import custom_range
@@ -23,19 +27,32 @@ from monitor_tui.config import Settings
 from monitor_tui.store import Store
 from monitor_tui.views.export import ExportDialog, ExportForm, ExportView
 from tests.conftest import NOW
-from tests.test_export import ROWS, UTC_ZONE, put, settings_for
+from tests.test_export import NUMBER_LIKE, ROWS, UTC_ZONE, put, settings_for
 
 SIZE = (100, 40)
-DEFAULT_NAME = "monitor-tui-2026-12-04-1530-by-day.csv"
+
+
+class Clock:
+    """The tests' fixed moment, which a test can move on."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+DEFAULT_NAME = "monitor-tui-2026-12-04-153020-by-day.csv"
 """The default name at the tests' fixed moment, in UTC."""
 
 
 class ExportApp(App[None]):
     """The Export tab alone; ``open_dialog`` puts the dialog over it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         super().__init__()
         self.settings = settings
+        self.clock = clock or Clock()
         self.theme = "textual-dark"
         self.animation_level = "none"
         self.messages: list[Message] = []
@@ -43,14 +60,14 @@ class ExportApp(App[None]):
         self.dismissed: list[Path | None] = []
 
     def compose(self) -> ComposeResult:
-        yield ExportView(self.settings, lambda: NOW)
+        yield ExportView(self.settings, self.clock)
 
     def on_export_form_exported(self, message: ExportForm.Exported) -> None:
         # What the real app does with the message.
-        self.toasts.append(f"Exported {message.path}")
+        self.toasts.append(f"{message.title} {message.path}")
 
-    def open_dialog(self, default_range=None) -> None:
-        dialog = ExportDialog(self.settings, lambda: NOW, default_range)
+    def open_dialog(self, default_range=None, **shown) -> None:
+        dialog = ExportDialog(self.settings, self.clock, default_range, **shown)
         self.push_screen(dialog, self.dismissed.append)
 
     def exported(self) -> list[ExportForm.Exported]:
@@ -134,10 +151,10 @@ async def test_format_and_grouping_choose_the_file_name_until_one_is_typed(
         path = app.query_one("#export-path", Input)
         await pilot.click("#export-format-json")
         await pilot.click("#export-group-by-api_key")
-        assert path.value == "monitor-tui-2026-12-04-1530-by-api-key.json"
+        assert path.value == "monitor-tui-2026-12-04-153020-by-api-key.json"
 
         await pilot.click("#export-format-md")
-        assert path.value == "monitor-tui-2026-12-04-1530-summary.md"
+        assert path.value == "monitor-tui-2026-12-04-153020-summary.md"
         assert app.query_one("#group-by-choice", RadioSet).disabled
         assert shown(app, "#group-note") == "The Markdown report has its own layout."
 
@@ -245,7 +262,11 @@ async def test_the_dialog_exports_closes_and_hands_back_the_file(settings, here)
         await settle(pilot, lambda: bool(app.dismissed))
         assert not isinstance(app.screen, ExportDialog)
         assert app.dismissed == [here / DEFAULT_NAME]
-        assert app.toasts == [f"Exported {here / DEFAULT_NAME}"]
+        # The 7 days reach before 1 December, where the history read begins.
+        assert app.toasts == [
+            "Exported: usage before 2026-12-01 00:00 UTC has not been read "
+            f"{here / DEFAULT_NAME}"
+        ]
         assert app.exported()[0].what == "CSV by day, last 7 days"
 
 
@@ -314,3 +335,145 @@ async def test_at_80_by_24_the_tab_scrolls_to_the_recent_exports(settings, here)
         recent = app.query_one("#recent-exports")
         assert view.scroll_y == view.max_scroll_y
         assert recent.region.bottom <= 24 and recent.region.y >= 0
+
+
+# What the screen shows, and when
+
+
+async def test_the_dialog_exports_in_the_zone_and_project_the_app_shows(settings, here):
+    app = ExportApp(settings)
+    async with app.run_here() as pilot:
+        app.open_dialog("period", zone=ZoneInfo("Asia/Tokyo"), project=NUMBER_LIKE)
+        await pilot.pause()
+        assert shown(app, "#project-text") == f"only {NUMBER_LIKE}"
+        await pilot.click("#export-format-json")
+        await press_export(pilot, app)
+        await settle(pilot, lambda: bool(app.dismissed))
+    # The name is stamped in Tokyo time, as the screen shows it.
+    [written] = here.iterdir()
+    assert written.name == "monitor-tui-2026-12-05-003020-by-day.json"
+    data = json.loads(written.read_text())
+    assert data["timezone"] == "Asia/Tokyo"
+    # The billing period is still the configured zone's (UTC) month.
+    assert data["range_start"] == "2026-12-01T09:00:00+09:00"
+    assert data["project"] == NUMBER_LIKE
+    assert data["totals"]["spend_usd"] == "1.583333"
+    assert app.exported()[0].what.endswith(f"project {NUMBER_LIKE}")
+
+
+async def test_the_project_can_be_cleared_in_the_dialog(settings, here):
+    app = ExportApp(settings)
+    async with app.run_here() as pilot:
+        app.open_dialog(project="proj_a")
+        await pilot.pause()
+        await pilot.click("#export-all-projects")
+        await pilot.pause()
+        assert shown(app, "#project-text") == "all projects"
+        assert not app.screen.query_one("#export-all-projects").display
+        await press_export(pilot, app)
+        await settle(pilot, lambda: bool(app.dismissed))
+    assert (here / DEFAULT_NAME).read_bytes().count(b"\r\n") == 1 + 4
+
+
+async def test_the_default_name_is_stamped_when_the_export_runs(settings, here):
+    clock = Clock()
+    app = ExportApp(settings, clock)
+    async with app.run_here() as pilot:
+        await pilot.pause()
+        clock.now = NOW + timedelta(minutes=5, seconds=1)
+        await press_export(pilot, app)
+        await settle(pilot, lambda: bool(app.exported()))
+    assert [p.name for p in here.iterdir()] == [
+        "monitor-tui-2026-12-04-153521-by-day.csv"
+    ]
+
+
+async def test_a_pipe_is_refused_even_on_a_second_press(settings, here):
+    os.mkfifo(here / "x.csv")
+    app = ExportApp(settings)
+    async with app.run_here() as pilot:
+        app.query_one("#export-path", Input).value = "x.csv"
+        await pilot.pause()
+        for _ in range(2):
+            await press_export(pilot, app)
+            await pilot.pause()
+            assert "x.csv is a named pipe, not a regular file" in shown(
+                app, "#path-error"
+            )
+        assert app.exported() == []
+    assert (here / "x.csv").is_fifo()
+
+
+async def test_an_export_of_a_store_never_synced_says_so_in_the_toast(tmp_path, here):
+    app = ExportApp(settings_for(tmp_path / "never"))
+    async with app.run_here() as pilot:
+        await press_export(pilot, app)
+        await settle(pilot, lambda: bool(app.exported()))
+        assert app.toasts == [
+            f"Exported: no data has been read yet {here / DEFAULT_NAME}"
+        ]
+        assert "no data has been read yet" in shown(app, "#export-status")
+
+
+async def test_demo_exports_say_demo_in_the_name_and_the_recent_list(tmp_path, here):
+    demo = Settings(data_dir=tmp_path / "data", timezone="UTC")
+    app = ExportApp(demo)
+    async with app.run_here() as pilot:
+        assert app.query_one("#export-path", Input).value.startswith(
+            "monitor-tui-demo-2026-12-04-153020-"
+        )
+        await press_export(pilot, app)
+        await settle(pilot, lambda: "DEMO" in shown(app, "#recent-exports"))
+
+
+async def test_dates_in_another_iso_form_are_refused(settings, here):
+    app = ExportApp(settings)
+    async with app.run_here() as pilot:
+        await pilot.click("#export-range-custom")
+        dates = app.query_one("#export-dates", Input)
+        dates.value = "20261201 20261202"
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "is not a date range; give YYYY-MM-DD YYYY-MM-DD" in shown(
+            app, "#dates-error"
+        )
+        assert list(here.iterdir()) == []
+
+
+async def test_the_tab_exports_in_the_zone_the_app_shows(settings, here):
+    app = ExportApp(settings)
+    async with app.run_here() as pilot:
+        app.query_one(ExportView).zone = ZoneInfo("Asia/Tokyo")
+        await pilot.pause()
+        path = app.query_one("#export-path", Input)
+        assert path.value == "monitor-tui-2026-12-05-003020-by-day.csv"
+        assert shown(app, "#zone-note").startswith("Days and hours in Asia/Tokyo")
+        await press_export(pilot, app)
+        await settle(pilot, lambda: bool(app.exported()))
+    text = (here / "monitor-tui-2026-12-05-003020-by-day.csv").read_text()
+    assert '"2026-12-01","2026-12-01T09:00:00+09:00"' in text
+
+
+class BoundApp(App[None]):
+    """The Export tab bound to the app's zone, as ``MonitorApp`` binds it."""
+
+    zone: reactive[ZoneInfo] = reactive(ZoneInfo("Asia/Tokyo"))
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def compose(self) -> ComposeResult:
+        yield ExportView(self.settings, Clock()).data_bind(BoundApp.zone)
+
+
+async def test_the_tab_follows_the_zone_bound_to_it(tmp_path, here):
+    app = BoundApp(settings_for(tmp_path / "data", "Asia/Tokyo"))
+    async with app.run_test(size=SIZE) as pilot:
+        path = app.query_one("#export-path", Input)
+        assert path.value == "monitor-tui-2026-12-05-003020-by-day.csv"
+        app.zone = UTC_ZONE
+        await pilot.pause()
+        assert path.value == DEFAULT_NAME
+        assert app.query_one("#zone-note").display

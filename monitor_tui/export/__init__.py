@@ -5,9 +5,11 @@ the app's dialog both go through ``export``, so they write the same files."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from filelock import Timeout
 
@@ -25,6 +27,7 @@ from monitor_tui.export.files import (
     STDOUT,
     DestinationExists,
     ExportError,
+    NotAFile,
     check_destination,
     default_file_name,
     destination_path,
@@ -40,6 +43,7 @@ from monitor_tui.store import Store
 __all__ = [
     "FORMATS",
     "GROUPINGS",
+    "ISO_DAY",
     "STDOUT",
     "DestinationExists",
     "ExportError",
@@ -47,12 +51,15 @@ __all__ = [
     "ExportResult",
     "ExportRow",
     "ExportTable",
+    "NotAFile",
     "check_destination",
     "default_file_name",
     "destination_path",
     "export",
     "export_object",
     "export_range",
+    "initial_range",
+    "reading_note",
     "render",
     "resolve_destination",
     "write_atomic",
@@ -62,6 +69,11 @@ log = logging.getLogger(__name__)
 
 FORMATS = {"csv": "CSV", "json": "JSON", "md": "Markdown report"}
 """The formats, by name, with what a person calls them."""
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+"""A date as exports take it: YYYY-MM-DD and nothing else. Python also reads
+``20261201`` and ``2026-W49-1`` as dates, which a typo could turn into the wrong
+range."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +92,19 @@ class ExportRequest:
     """A file or directory; empty for the default name in the current directory;
     ``-`` for standard output."""
     force: bool = False
-    """Replace a file that exists."""
+    """Replace a file that exists (only ever a regular file)."""
+    zone: ZoneInfo | None = None
+    """The zone the screen shows times in (the app's ``u`` shows UTC): days and
+    hours are grouped in it, custom dates are its local days, and it names the
+    default file. None for the configured zone. The billing period never moves
+    with it."""
+    project: str | None = None
+    """Export only this project's usage (``""``: usage without a project), as
+    the Analytics tab's filter shows it; None for every project."""
+
+    def display_zone(self, settings: Settings) -> ZoneInfo:
+        """The zone days and times are shown in."""
+        return settings.zone if self.zone is None else self.zone
 
 
 @dataclass(frozen=True)
@@ -102,8 +126,13 @@ def export_range(
     kind: str,
     dates: tuple[date, date] | None,
     now: datetime,
+    zone: ZoneInfo | None = None,
 ) -> Range:
-    """The range of ``kind``, as the Analytics tab makes it, in the display zone.
+    """The range of ``kind``, as the Analytics tab makes it.
+
+    The billing period is the budget's, or without a budget the calendar month
+    in the configured zone; custom dates are local days of ``zone``, the zone
+    the screen shows (None: the configured one).
 
     Raises:
         ExportError: an unknown kind, or custom dates that are in the wrong
@@ -113,20 +142,60 @@ def export_range(
     if kind not in RANGE_KINDS:
         raise ExportError(f"{kind!r} is not a range; give one of {RANGE_KINDS}")
     period = period_of(load_budget(Store(settings.data_dir)), settings.zone, now)
+    shown = settings.zone if zone is None else zone
     try:
-        return make_range(kind, now, period=period, zone=settings.zone, dates=dates)
+        return make_range(kind, now, period=period, zone=shown, dates=dates)
     except RangeError as exc:
         raise ExportError(str(exc)) from None
+
+
+def initial_range(
+    default: Range | str | None, zone: ZoneInfo
+) -> tuple[str, tuple[date, date] | None]:
+    """The range kind, and a custom range's first and last local day in
+    ``zone``, that an export form starts with: the billing period (None), a
+    kind, or the range a tab shows."""
+    if default is None:
+        return "period", None
+    if isinstance(default, str):
+        return default, None
+    if default.kind != "custom":
+        return default.kind, None
+    last = default.end - timedelta(microseconds=1)
+    return "custom", (
+        default.start.astimezone(zone).date(),
+        last.astimezone(zone).date(),
+    )
 
 
 def resolve_destination(
     settings: Settings, request: ExportRequest, now: datetime, cwd: Path | None = None
 ) -> Path | None:
-    """The file ``request`` writes to; None for standard output."""
+    """The file ``request`` writes to; None for standard output. The default
+    name is stamped with ``now``, the moment of the export."""
     if request.destination.strip() == STDOUT:
         return None
-    name = default_file_name(now, settings.zone, request.format, request.group_by)
+    name = default_file_name(
+        now,
+        request.display_zone(settings),
+        request.format,
+        request.group_by,
+        source=settings.origin,
+    )
     return destination_path(request.destination, name, cwd)
+
+
+def reading_note(table: ExportTable) -> str | None:
+    """What a person must know about the history behind ``table``: that nothing
+    has been read yet, or where the history read begins when the range starts
+    before it; None when the range lies in what was read."""
+    if table.nothing_read:
+        return "no data has been read yet"
+    unread = table.unread_before
+    if unread is None:
+        return None
+    local = unread.astimezone(table.zone)
+    return f"usage before {local:%Y-%m-%d %H:%M} {table.zone.key} has not been read"
 
 
 def _check(request: ExportRequest) -> None:
@@ -146,8 +215,15 @@ def render(
 ) -> tuple[str, ExportTable]:
     """The text of the export of ``span``, and the table it was made from."""
     store = Store(settings.store_dir)
+    zone = request.display_zone(settings)
     table = build_table(
-        store, settings.origin, span, settings.zone, request.group_by, now
+        store,
+        settings.origin,
+        span,
+        zone,
+        request.group_by,
+        now,
+        project=request.project,
     )
     if request.format == "csv":
         return to_csv(table), table
@@ -155,8 +231,9 @@ def render(
         return to_json(table), table
     budget = load_budget(Store(settings.data_dir))
     analytics = compute_analytics(
-        store, settings.origin, span, settings.zone, budget, now
+        store, settings.origin, span, zone, budget, now, request.project
     )
+    # The billing period's own figures: the configured zone's, never the view's.
     report = current_report(store, settings.origin, budget, settings.zone, now)
     return to_markdown(table, analytics, report), table
 
@@ -175,6 +252,7 @@ def _remember(settings: Settings, request: ExportRequest, result: ExportResult) 
         rows=result.rows,
         bytes=result.bytes,
         source=settings.origin,
+        project=request.project,
     )
     try:
         add_export(settings.data_dir, record)
@@ -198,10 +276,13 @@ def export(
         StoreError: the store cannot be read.
     """
     _check(request)
-    span = export_range(settings, request.kind, request.dates, now)
+    span = export_range(
+        settings, request.kind, request.dates, now, request.display_zone(settings)
+    )
     path = resolve_destination(settings, request, now, cwd)
     if path is not None:
-        check_destination(path, force=request.force)
+        # A link to a regular file is written through: the target is the file.
+        path = check_destination(path, force=request.force)
     text, table = render(settings, request, span, now)
     rows = 0 if request.format == "md" else len(table.rows)
     if path is None:

@@ -32,6 +32,9 @@ def export_object(table: ExportTable) -> dict[str, Any]:
         "data_state": table.data_state,
         "currency": CURRENCY,
         "group_by": table.group_by,
+        "project": table.project,
+        "read_from": table.local(table.read_from),
+        "read_until": table.local(table.read_until),
         "totals": {
             "spend_usd": json_money(totals.spend_usd),
             "spend_is_lower_bound": totals.spend_is_lower_bound,

@@ -48,19 +48,37 @@ def _change(change: Change) -> str:
     return f"{before} (now {sign}{screen_percent(change.percent)})"
 
 
-def _heading(table: ExportTable) -> list[str]:
-    span = table.range
-    source = SOURCE_LABELS.get(table.source, table.source.upper())
-    state = {
+def _state(table: ExportTable) -> str:
+    unread = table.unread_before
+    if table.data_state == "partial" and unread is not None:
+        return f"partial (usage before {_when(unread, table)} has not been read)"
+    if table.nothing_read:
+        return "no data has been read yet"
+    return {
         "partial": "partial (the latest hours may still change)",
         "empty": "no usage in this range",
     }.get(table.data_state, table.data_state)
+
+
+def _project(project: str | None) -> list[str]:
+    if project is None:
+        return []
+    if not project:
+        return ["", "Only usage without a project."]
+    return ["", f"Only project {escape(project)}."]
+
+
+def _heading(table: ExportTable) -> list[str]:
+    span = table.range
+    source = SOURCE_LABELS.get(table.source, table.source.upper())
     synced = "never" if table.last_sync_at is None else _when(table.last_sync_at, table)
     return [
         f"# OpenAI spend: {escape(span.label)}",
         "",
         f"**{_when(span.start, table)} → {_when(span.end, table)} "
-        f"({table.zone.key})** · {source} data · {state} · last sync {synced}",
+        f"({table.zone.key})** · {source} data · {_state(table)} · "
+        f"last sync {synced}",
+        *_project(table.project),
     ]
 
 
@@ -104,6 +122,8 @@ def _budget(report: Report, table: ExportTable) -> list[str]:
         "|---|---|",
     ]
     spent = screen_money(report.spend_usd)
+    if report.spend_is_lower_bound:
+        spent = f"at least {spent}"
     if report.budget_usd is None:
         lines.append(f"| Spent so far | {spent}; no budget is set |")
     else:
@@ -127,6 +147,8 @@ def _budget(report: Report, table: ExportTable) -> list[str]:
         else:
             reached = f"{_when(crossing, table, zone=True)}, at the pace so far"
         lines.append(f"| Budget reached (estimate) | {reached} |")
+    if table.project is not None:
+        lines += ["", "The billing period's figures are the whole organization's."]
     return lines
 
 
@@ -196,17 +218,38 @@ def _notes(table: ExportTable, analytics: Analytics) -> list[str]:
         "- Spend is an estimate: usage priced at the list prices in force on each "
         "bucket's day. The bill (Costs API) lags by about a day.",
     ]
-    unpriced = analytics.totals.unpriced_models
+    unpriced = [escape(model) for model in analytics.totals.unpriced_models]
     if unpriced:
-        names = ", ".join(escape(model) for model in unpriced)
+        names = unpriced[0]
+        if len(unpriced) > 1:
+            names = f"{', '.join(unpriced[:-1])} and {unpriced[-1]}"
+        whose = "its" if len(unpriced) == 1 else "their"
         out.append(
-            f"- No price is known for {names}: their spend is not counted, so "
+            f"- No price is known for {names}: {whose} spend is not counted, so "
             "spend is a lower bound."
         )
+    out += _reading(table)
     out.append(
         f"- Generated {_when(table.generated_at, table, zone=True)} by monitor-tui."
     )
     return out
+
+
+def _reading(table: ExportTable) -> list[str]:
+    """What the report cannot know, because the store has not read it."""
+    if table.nothing_read:
+        return [
+            "- No usage has been read into the store yet, so every figure is "
+            "zero; run `monitor-tui sync` (or start the app) and export again."
+        ]
+    unread = table.unread_before
+    if unread is None:
+        return []
+    return [
+        f"- Usage before {_when(unread, table, zone=True)} has not been read into "
+        "the store: this report counts none before then, though there may have "
+        "been some. Raise `history_days` and sync to read further back."
+    ]
 
 
 def to_markdown(table: ExportTable, analytics: Analytics, report: Report) -> str:

@@ -11,9 +11,12 @@ from zoneinfo import ZoneInfo
 
 from monitor_tui.analytics import Range
 from monitor_tui.analytics.tally import Totals, tally, totals
+from monitor_tui.export.coverage import Coverage, read_coverage
 from monitor_tui.report import billed_usd, data_state, period_usage_rows
 from monitor_tui.store import Store
 from monitor_tui.usage import WIDTH_SECONDS, UsageRow
+
+HOUR = WIDTH_SECONDS["1h"]
 
 GROUPINGS = ("hour", "day", "model", "project", "api_key")
 """What the rows of an export can be grouped by, in the order forms offer them."""
@@ -82,9 +85,29 @@ class ExportTable:
     """``complete``, ``partial`` or ``empty``, as the report decides it."""
     totals: Totals
     billed_usd: Decimal | None
-    """The Costs API's amounts for the UTC days starting in the range; None until
-    costs have been read."""
+    """The Costs API's amounts for the UTC days starting in the range; None
+    until the costs of all those days have been read."""
     rows: tuple[ExportRow, ...]
+    project: str | None = None
+    """The project the export is limited to (``""``: usage without a project);
+    None for every project."""
+    read_from: datetime | None = None
+    """Where the usage read into the store begins; None if none was read. A
+    range that starts before it is ``partial``: the days before were not read."""
+    read_until: datetime | None = None
+    """Where the usage read into the store ends: the last sync."""
+
+    @property
+    def nothing_read(self) -> bool:
+        """True when no usage has been read into the store yet."""
+        return self.read_from is None
+
+    @property
+    def unread_before(self) -> datetime | None:
+        """Where the read history begins, when the range starts before it."""
+        if self.read_from is not None and self.read_from > self.range.start:
+            return self.read_from
+        return None
 
     def local(self, moment: datetime | None) -> str | None:
         """``moment`` as ISO 8601 with the display zone's offset, to the second."""
@@ -171,10 +194,19 @@ def _by_name(rows: list[UsageRow], field: str) -> list[ExportRow]:
     return lines
 
 
-def _by_hour(rows: list[UsageRow]) -> list[ExportRow]:
+def _by_hour(rows: list[UsageRow], read: tuple[int, int] | None) -> list[ExportRow]:
     """One row per bucket start: hourly buckets, and the daily buckets counted
-    before an endpoint's hourly history, which cannot say their hour."""
+    before an endpoint's hourly history, which cannot say their hour.
+
+    The hours of ``read`` (the hourly history in the range) are all listed, those
+    without usage with zeros; hours not read are left out rather than shown as
+    hours without usage.
+    """
     groups: dict[tuple[int, int], list[UsageRow]] = {}
+    if read is not None:
+        first = -(-read[0] // HOUR) * HOUR
+        for start in range(first, read[1], HOUR):
+            groups[(start, HOUR)] = []
     for row in rows:
         length = WIDTH_SECONDS[row["width"]]
         groups.setdefault((row["start"], length), []).append(row)
@@ -203,21 +235,32 @@ def _local_days(
         day = after
 
 
-def _by_day(rows: list[UsageRow], span: Range, zone: ZoneInfo) -> list[ExportRow]:
+def _by_day(
+    rows: list[UsageRow], span: Range, zone: ZoneInfo, read: tuple[int, int] | None
+) -> list[ExportRow]:
     """One row per local day of the range, days without usage included, so a
-    chart of the column has no holes."""
+    chart of the column has no holes; a day none of which was read (``read``:
+    the part of the range read) is left out rather than shown as zero."""
     groups: dict[date, list[UsageRow]] = {}
     for row in rows:
         day = datetime.fromtimestamp(row["start"], zone).date()
         groups.setdefault(day, []).append(row)
-    return [
-        _row(day.isoformat(), groups.get(day, []), start, end)
-        for day, start, end in _local_days(span, zone)
-    ]
+    lines = []
+    for day, start, end in _local_days(span, zone):
+        was_read = read is not None and (
+            read[0] < end.timestamp() and start.timestamp() < read[1]
+        )
+        if day in groups or was_read:
+            lines.append(_row(day.isoformat(), groups.get(day, []), start, end))
+    return lines
 
 
 def group_rows(
-    rows: list[UsageRow], group_by: str, span: Range, zone: ZoneInfo
+    rows: list[UsageRow],
+    group_by: str,
+    span: Range,
+    zone: ZoneInfo,
+    coverage: Coverage,
 ) -> list[ExportRow]:
     """Sum usage rows into the export's rows.
 
@@ -226,17 +269,67 @@ def group_rows(
         group_by: one of ``GROUPINGS``.
         span: the range, whose local days the ``day`` grouping lists.
         zone: the display zone.
+        coverage: what has been read, so that only days and hours read are
+            listed without usage.
 
     Raises:
         ValueError: ``group_by`` is not one of ``GROUPINGS``.
     """
+    start, end = span.epochs
     if group_by == "hour":
-        return _by_hour(rows)
+        return _by_hour(rows, coverage.hourly_part(start, end))
     if group_by == "day":
-        return _by_day(rows, span, zone)
+        return _by_day(rows, span, zone, coverage.read_part(start, end))
     if group_by in _ID_FIELDS:
         return _by_name(rows, _ID_FIELDS[group_by])
     raise ValueError(f"{group_by!r} is not one of {', '.join(GROUPINGS)}")
+
+
+def _billed(
+    store: Store,
+    origin: str,
+    span: Range,
+    project: str | None,
+    coverage: Coverage,
+) -> Decimal | None:
+    """The bill of the range (of ``project`` only, when one is given); None when
+    the costs of some of its days were never read."""
+    start, end = span.epochs
+    if not coverage.costs_cover(start, end):
+        return None
+    if project is None:
+        return billed_usd(store, origin, start, end)[0]
+    return sum(
+        (
+            Decimal(row["amount"])
+            for row in store.cost_rows(origin, start, end)
+            if row["currency"] == "usd" and (row.get("project_id") or "") == project
+        ),
+        Decimal(0),
+    )
+
+
+def _state(
+    store: Store,
+    origin: str,
+    rows: list[UsageRow],
+    span: Range,
+    coverage: Coverage,
+    now: datetime,
+) -> str:
+    """The report's data state, and ``partial`` for a range that reaches past
+    what has been read, since its unread days would otherwise pass for days
+    without usage. A store that never read anything keeps the report's state
+    (``empty``, unless a first sync is under way)."""
+    start, end = span.epochs
+    state = data_state(store, origin, rows, end, int(now.timestamp()))
+    if not coverage.nothing_read and not coverage.covers(start, end):
+        return "partial"
+    return state
+
+
+def _moment(epoch: int | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
 def build_table(
@@ -246,14 +339,22 @@ def build_table(
     zone: ZoneInfo,
     group_by: str,
     now: datetime,
+    *,
+    project: str | None = None,
 ) -> ExportTable:
     """Read the store once and build the export of ``span`` grouped by ``group_by``.
 
     The rows are those the report counts (hourly where the hourly history
     reaches, daily before it), so their sums equal the report's totals.
+
+    Args:
+        project: count only this project's usage (``""``: usage without a
+            project), as the Analytics tab's filter does; None for all.
     """
-    start, end = span.epochs
-    rows = period_usage_rows(store, origin, start, end)
+    rows = period_usage_rows(store, origin, *span.epochs)
+    if project is not None:
+        rows = [row for row in rows if (row.get("project_id") or "") == project]
+    coverage = read_coverage(store, origin)
     last = (store.last_sync(origin) or {}).get("last_ok_at")
     return ExportTable(
         range=span,
@@ -261,9 +362,12 @@ def build_table(
         group_by=group_by,
         generated_at=now,
         source=origin,
-        last_sync_at=None if last is None else datetime.fromtimestamp(last, UTC),
-        data_state=data_state(store, origin, rows, end, int(now.timestamp())),
+        last_sync_at=_moment(last),
+        data_state=_state(store, origin, rows, span, coverage, now),
         totals=totals(tally(rows)),
-        billed_usd=billed_usd(store, origin, start, end)[0],
-        rows=tuple(group_rows(rows, group_by, span, zone)),
+        billed_usd=_billed(store, origin, span, project, coverage),
+        rows=tuple(group_rows(rows, group_by, span, zone, coverage)),
+        project=project,
+        read_from=_moment(coverage.usage_from),
+        read_until=_moment(coverage.usage_until),
     )

@@ -1,11 +1,13 @@
 """Export from the app: the dialog that `e` opens over any tab, and the Export tab
-with the same form and the list of recent exports."""
+with the same form and the list of recent exports. Both export in the zone the app
+shows; the dialog also in the project the Analytics tab is limited to."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from rich.table import Table
 from rich.text import Text
@@ -14,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
@@ -21,7 +24,7 @@ from monitor_tui.analytics import Range
 from monitor_tui.config import Settings
 from monitor_tui.export import FORMATS
 from monitor_tui.export_log import ExportRecord, recent_exports
-from monitor_tui.report_text import printable
+from monitor_tui.report_text import SOURCE_LABELS, printable
 from monitor_tui.views.export_form import GROUPING_LABELS, Clock, ExportForm
 
 __all__ = ["ExportDialog", "ExportForm", "ExportView"]
@@ -32,7 +35,19 @@ RECENT_SHOWN = 10
 
 class ExportDialog(ModalScreen[Path | None]):
     """The export form over any tab; Escape closes it. Dismissed with the file
-    written, or None."""
+    written, or None.
+
+    Args:
+        settings: where the store is, and the configured zone.
+        clock: the current moment.
+        default_range: the range the form starts with: the Analytics tab's
+            range, a kind of range, or None for the billing period.
+        zone: the zone the app shows times in (UTC after `u`); None for the
+            configured one. The billing period never moves with it.
+        project: the project the Analytics tab is limited to (``""``: usage
+            without a project); None for every project. The form names it and
+            can clear it.
+    """
 
     DEFAULT_CSS = """
     ExportDialog {
@@ -63,16 +78,28 @@ class ExportDialog(ModalScreen[Path | None]):
         settings: Settings,
         clock: Clock,
         default_range: Range | str | None = None,
+        *,
+        zone: ZoneInfo | None = None,
+        project: str | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.clock = clock
         self.default_range = default_range
+        self.zone = zone
+        self.project = project
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="export-dialog"):
             yield Label("Export  ·  Esc closes", id="export-title")
-            yield ExportForm(self.settings, self.clock, self.default_range, cancel=True)
+            yield ExportForm(
+                self.settings,
+                self.clock,
+                self.default_range,
+                cancel=True,
+                zone=self.zone,
+                project=self.project,
+            )
 
     def on_mount(self) -> None:
         self.query_one("#format-choice").focus()
@@ -110,6 +137,9 @@ class ExportView(VerticalScroll):
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
+    zone: reactive[ZoneInfo] = reactive(ZoneInfo("UTC"), init=False)
+    """The zone the app shows times in; the form exports in it."""
+
     class _Loaded(Message, bubble=False):
         """The recent exports were read, or why they could not be."""
 
@@ -122,12 +152,13 @@ class ExportView(VerticalScroll):
         super().__init__()
         self.settings = settings
         self.clock = clock
+        self.set_reactive(ExportView.zone, settings.zone)
         self.records: list[ExportRecord] | None = None
         """The recent exports shown; None until they have been read."""
 
     def compose(self) -> ComposeResult:
         yield Label("Export", classes="section-title")
-        yield ExportForm(self.settings, self.clock, id="export-form")
+        yield ExportForm(self.settings, self.clock, id="export-form", zone=self.zone)
         yield Label("Recent exports", classes="section-title")
         yield Static(id="recent-exports")
 
@@ -137,6 +168,11 @@ class ExportView(VerticalScroll):
 
     def on_show(self) -> None:
         self.load_recent()
+
+    def watch_zone(self, zone: ZoneInfo) -> None:
+        if self.is_mounted:
+            self.query_one(ExportForm).set_zone(zone)
+            self._show()
 
     def action_leave_field(self) -> None:
         """Leave the field being edited, so the tab keys work again."""
@@ -175,19 +211,21 @@ class ExportView(VerticalScroll):
             recent.update(self._table(self.records[:RECENT_SHOWN]))
 
     def _table(self, records: list[ExportRecord]) -> Table:
-        zone = self.settings.zone
         table = Table.grid(padding=(0, 2))
         table.add_column(no_wrap=True)
         table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True)
         table.add_column()
-        table.add_row("When", "What", "File", style="dim")
+        table.add_row("When", "Data", "What", "File", style="dim")
         for record in records:
-            when = datetime.fromtimestamp(record.at, UTC).astimezone(zone)
+            when = datetime.fromtimestamp(record.at, UTC).astimezone(self.zone)
             what = FORMATS.get(record.format, record.format).split()[0]
             if record.format != "md":
                 what += f" by {GROUPING_LABELS.get(record.group_by, '?').lower()}"
+            source = SOURCE_LABELS.get(record.source, printable(record.source))
             table.add_row(
                 f"{when:%d %b %H:%M}",
+                Text(source, style="bold" if record.source == "demo" else ""),
                 what,
                 Text(printable(record.path), overflow="fold"),
             )

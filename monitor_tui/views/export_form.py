@@ -1,13 +1,14 @@
 """The export form: format, range, grouping and file, checked before anything is
 written, with what is wrong said next to its field, a second press to replace a
-file, and the write in a thread worker."""
+file, and the write in a thread worker. It exports what the screen shows: days
+in the zone the app shows, and the project the Analytics tab is limited to."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from monitor_tui.analytics import Range, RangeError, custom_range, parse_dates
 from monitor_tui.config import Settings
 from monitor_tui.export import (
     FORMATS,
+    ISO_DAY,
     STDOUT,
     DestinationExists,
     ExportError,
@@ -30,8 +32,10 @@ from monitor_tui.export import (
     default_file_name,
     destination_path,
     export,
+    initial_range,
+    reading_note,
 )
-from monitor_tui.report_text import printable
+from monitor_tui.report_text import printable, short_name
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +61,8 @@ GROUPING_LABELS = {
 
 LABEL_WIDTH = 10
 
-
-def initial_range(
-    default: Range | str | None, zone: ZoneInfo
-) -> tuple[str, tuple[date, date] | None]:
-    """The range kind, and a custom range's first and last day, that a form
-    starts with: the billing period, a kind, or what a tab shows."""
-    if default is None:
-        return "period", None
-    if isinstance(default, str):
-        return default, None
-    if default.kind != "custom":
-        return default.kind, None
-    last = default.end - timedelta(microseconds=1)
-    return "custom", (
-        default.start.astimezone(zone).date(),
-        last.astimezone(zone).date(),
-    )
+PROJECT_SHOWN = 40
+"""The characters of a project id the form shows; long ids lose their middle."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +118,10 @@ class ExportForm(Vertical):
         .field-note {{
             color: $text-muted;
         }}
+        #project-text {{
+            width: auto;
+            margin-right: 2;
+        }}
         #export-buttons {{
             height: auto;
             Button {{
@@ -147,7 +140,9 @@ class ExportForm(Vertical):
     class Exported(Message):
         """A file was written; the app names it in a toast."""
 
-        def __init__(self, path: Path, rows: int, size: int, what: str) -> None:
+        def __init__(
+            self, path: Path, rows: int, size: int, what: str, notice: str = ""
+        ) -> None:
             super().__init__()
             self.path = path
             """The file written."""
@@ -157,6 +152,19 @@ class ExportForm(Vertical):
             """Its size in bytes."""
             self.what = what
             """What it holds, for a person: ``CSV by day, this billing period``."""
+            self.notice = notice
+            """What the figures lack, for a person (``no data has been read
+            yet``); empty when the range was read whole."""
+
+        @property
+        def title(self) -> str:
+            """The toast's title: ``Exported``, with the notice if there is one."""
+            return f"Exported: {self.notice}" if self.notice else "Exported"
+
+        @property
+        def severity(self) -> str:
+            """The toast's severity: a warning when the figures lack something."""
+            return "warning" if self.notice else "information"
 
     class Cancelled(Message):
         """The Cancel button was pressed: the dialog closes."""
@@ -180,11 +188,20 @@ class ExportForm(Vertical):
         *,
         cancel: bool = False,
         id: str | None = None,
+        zone: ZoneInfo | None = None,
+        project: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.settings = settings
         self.clock = clock
-        self.kind, self.dates = initial_range(default_range, settings.zone)
+        self.zone = settings.zone if zone is None else zone
+        """The zone the screen shows: days, hours and the default name use it."""
+        self.project = project
+        """The project exported alone (``""``: usage without a project); None
+        for every project."""
+        self._project_given = project is not None
+        """The form was opened limited to a project: its line stays, cleared."""
+        self.kind, self.dates = initial_range(default_range, self.zone)
         self.format = "csv"
         self.group_by = "day"
         self.cancel = cancel
@@ -226,11 +243,16 @@ class ExportForm(Vertical):
             id="group-note",
             classes="field-note",
         )
+        with Horizontal(classes="field", id="project-field"):
+            yield Label("Project", classes="field-label")
+            yield Static(id="project-text", markup=False)
+            yield Button("All projects", id="export-all-projects", compact=True)
         with Horizontal(classes="field"):
             yield Label("Save to", classes="field-label")
             yield Input(id="export-path", compact=True)
         yield Static(id="path-error", classes="field-error", markup=False)
         yield Static(id="path-note", classes="field-note", markup=False)
+        yield Static(id="zone-note", classes="field-note", markup=False)
         with Horizontal(id="export-buttons"):
             yield Button("Export", id="export-now", variant="primary", compact=True)
             if self.cancel:
@@ -245,37 +267,72 @@ class ExportForm(Vertical):
         self._show_errors({})
         self._say("")
         self._show_fields()
+        self._show_project()
+        self.show_zone()
 
     # Reading the fields
 
     def _path_input(self) -> Input:
         return self.query_one("#export-path", Input)
 
-    def _default_name(self) -> str:
+    def _default_name(self, now: datetime | None = None) -> str:
         return default_file_name(
-            self.clock(), self.settings.zone, self.format, self.group_by
+            self.clock() if now is None else now,
+            self.zone,
+            self.format,
+            self.group_by,
+            source=self.settings.origin,
         )
 
-    def _fill_path(self) -> None:
-        """Put the default name in the path field, unless the user typed one."""
+    def _fill_path(self, now: datetime | None = None) -> None:
+        """Put the default name (stamped ``now``) in the path field, unless the
+        user typed one."""
         field = self._path_input()
         if field.value in ("", self._auto_path):
-            self._auto_path = self._default_name()
+            self._auto_path = self._default_name(now)
             with self.prevent(Input.Changed):
                 field.value = self._auto_path
-        self._show_target()
+        self._show_target(now)
 
-    def _target(self) -> Path | None:
+    def _target(self, now: datetime | None = None) -> Path | None:
         text = self._path_input().value
         if text.strip() == STDOUT:
             return None
-        return destination_path(text, self._default_name(), Path.cwd())
+        return destination_path(text, self._default_name(now), Path.cwd())
 
-    def _show_target(self) -> None:
+    def _show_target(self, now: datetime | None = None) -> None:
         note = self.query_one("#path-note", Static)
-        target = self._target()
+        target = self._target(now)
         note.update("" if target is None else f"→ {target}")
         note.display = target is not None
+
+    def show_zone(self) -> None:
+        """Say which zone days are in, when it is not the configured one."""
+        note = self.query_one("#zone-note", Static)
+        note.display = self.zone != self.settings.zone
+        note.update(
+            f"Days and hours in {self.zone.key}, as shown; the billing period "
+            "stays as configured."
+        )
+
+    def set_zone(self, zone: ZoneInfo) -> None:
+        """Export in ``zone`` from now on (the app switched the zone it shows)."""
+        self.zone = zone
+        self._confirm = None
+        self._fill_path()
+        self.show_zone()
+
+    def _show_project(self) -> None:
+        field = self.query_one("#project-field")
+        field.display = self._project_given
+        text = self.query_one("#project-text", Static)
+        if self.project is None:
+            text.update("all projects")
+        elif not self.project:
+            text.update("only usage without a project")
+        else:
+            text.update(f"only {short_name(self.project, PROJECT_SHOWN)}")
+        self.query_one("#export-all-projects").display = self.project is not None
 
     def _show_fields(self) -> None:
         self.query_one("#dates-field").display = self.kind == "custom"
@@ -305,8 +362,13 @@ class ExportForm(Vertical):
         Raises:
             RangeError: not two dates, in the wrong order, or in the future.
         """
-        dates = parse_dates(self.query_one("#export-dates", Input).value)
-        custom_range(*dates, self.settings.zone, self.clock())
+        text = self.query_one("#export-dates", Input).value
+        if not all(ISO_DAY.fullmatch(part) for part in text.replace(",", " ").split()):
+            raise RangeError(
+                f"{text.strip()!r} is not a date range; give YYYY-MM-DD YYYY-MM-DD"
+            )
+        dates = parse_dates(text)
+        custom_range(*dates, self.zone, self.clock())
         return dates
 
     # Changes
@@ -343,12 +405,18 @@ class ExportForm(Vertical):
     def _cancel(self) -> None:
         self.post_message(self.Cancelled())
 
+    @on(Button.Pressed, "#export-all-projects")
+    def _all_projects(self) -> None:
+        self.project = None
+        self._show_project()
+        self.query_one("#export-now").focus()
+
     # Exporting
 
-    def _check(self) -> tuple[ExportRequest | None, dict[str, str]]:
-        """The request the fields make, or the error of each field that is
-        wrong; a file that exists is an error unless Export was pressed for it
-        already."""
+    def _check(self, now: datetime) -> tuple[ExportRequest | None, dict[str, str]]:
+        """The request the fields make at ``now``, or the error of each field
+        that is wrong; a file that exists is an error unless Export was pressed
+        for it already."""
         errors: dict[str, str] = {}
         dates = None
         if self.kind == "custom":
@@ -356,7 +424,10 @@ class ExportForm(Vertical):
                 dates = self._dates()
             except RangeError as exc:
                 errors["dates"] = str(exc)
-        target = self._target()
+        # The default name is stamped when the export runs, not when the form
+        # was opened.
+        self._fill_path(now)
+        target = self._target(now)
         confirmed, self._confirm = self._confirm, None
         if target is None:
             errors["path"] = "the app cannot write to standard output; give a file"
@@ -380,6 +451,8 @@ class ExportForm(Vertical):
             group_by=self.group_by,
             destination=str(target),
             force=target == confirmed,
+            zone=self.zone,
+            project=self.project,
         )
         return request, {}
 
@@ -390,7 +463,8 @@ class ExportForm(Vertical):
         second press."""
         if self.busy:
             return
-        request, errors = self._check()
+        now = self.clock()
+        request, errors = self._check(now)
         self._show_errors(errors)
         if request is None:
             self._say("Nothing was written.", problem=True)
@@ -398,7 +472,7 @@ class ExportForm(Vertical):
         self.busy = True
         self.query_one("#export-now", Button).disabled = True
         self._say(f"Writing {Path(request.destination).name}…")
-        self._write(_Job(request, self.clock(), Path.cwd()))
+        self._write(_Job(request, now, Path.cwd()))
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _write(self, job: _Job) -> None:
@@ -431,8 +505,20 @@ class ExportForm(Vertical):
         if request.format != "md":
             what += f" by {GROUPING_LABELS[request.group_by].lower()}"
         what += f", {result.table.range.label}"
-        self._say(f"Wrote {result.path} ({what}, {result.bytes:,} bytes).")
+        if request.project is not None:
+            what += (
+                f", project {request.project}"
+                if request.project
+                else ", usage without a project"
+            )
+        notice = reading_note(result.table) or ""
+        status = f"Wrote {result.path} ({what}, {result.bytes:,} bytes)."
+        if notice:
+            status += f" Note: {notice}."
+        self._say(status)
         # The next export gets a name of its own, not this file's.
         self._path_input().value = ""
         self._fill_path()
-        self.post_message(self.Exported(result.path, result.rows, result.bytes, what))
+        self.post_message(
+            self.Exported(result.path, result.rows, result.bytes, what, notice)
+        )
