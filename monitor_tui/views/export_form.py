@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from monitor_tui.analytics import Range, RangeError, custom_range, parse_dates
@@ -162,7 +163,7 @@ class ExportForm(Vertical):
             return f"Exported: {self.notice}" if self.notice else "Exported"
 
         @property
-        def severity(self) -> str:
+        def severity(self) -> SeverityLevel:
             """The toast's severity: a warning when the figures lack something."""
             return "warning" if self.notice else "information"
 
