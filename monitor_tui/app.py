@@ -187,7 +187,7 @@ class MonitorApp(App[None]):
                     MonitorApp.snapshot, MonitorApp.store_problem, MonitorApp.problem
                 )
             with TabPane("4 Export", id="export"):
-                yield ExportView(self.settings, self.clock)
+                yield ExportView(self.settings, self.clock).data_bind(MonitorApp.zone)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -263,13 +263,24 @@ class MonitorApp(App[None]):
         if isinstance(self.screen, ExportDialog):
             return
         default = None
+        project = None
         if self.query_one(TabbedContent).active == "analytics":
             view = self.query_one(AnalyticsView)
             default = view.analytics.range if view.analytics else view.kind
-        self.push_screen(ExportDialog(self.settings, self.clock, default))
+            project = getattr(view, "project", None)
+        self.push_screen(
+            ExportDialog(
+                self.settings, self.clock, default, zone=self.zone, project=project
+            )
+        )
 
     def on_export_form_exported(self, message: ExportForm.Exported) -> None:
-        self.notify(f"{message.what}\n{message.path}", title="Exported", markup=False)
+        self.notify(
+            f"{message.what}\n{message.path}",
+            title=message.title,
+            severity=message.severity,
+            markup=False,
+        )
 
     def action_toggle_utc(self) -> None:
         """Show times in UTC, as OpenAI's dashboard does, or in the configured
