@@ -230,7 +230,10 @@ class _Partitioning:
 _HOURLY = _Partitioning("hourly", "%Y-%m-%d", _next_day)
 _DAILY = _Partitioning("daily", "%Y", _next_year)
 _COSTS = _Partitioning("costs", "%Y-%m", _next_month)
-PARTITION_FOLDERS = (_HOURLY.folder, _DAILY.folder, _COSTS.folder)
+# Calls recorded by the tracker arrive all day: a file per day keeps each ingest
+# to a small rewrite.
+_CALLS = _Partitioning("calls", "%Y-%m-%d", _next_day)
+PARTITION_FOLDERS = (_HOURLY.folder, _DAILY.folder, _COSTS.folder, _CALLS.folder)
 
 
 def _span_start(name: str, split: _Partitioning) -> int | None:
@@ -302,6 +305,8 @@ class Store:
     ) -> Iterator[tuple[Path, int, int]]:
         if width == "1m":
             yield self.data_dir / "minute.json", start, end
+        elif width == "call":
+            yield from self._files(_CALLS, start, end, existing=existing)
         else:
             split = _HOURLY if width == "1h" else _DAILY
             yield from self._files(split, start, end, existing=existing)
@@ -433,6 +438,9 @@ class Store:
             os.replace(path, aside)
             if path.name == STATE_FILE:
                 outcome = self._restore_state()
+            elif path.parent.name == _CALLS.folder:
+                # Recorded calls exist nowhere else: they cannot be read again.
+                outcome = "the calls recorded in it are left out of the totals"
             else:
                 self._forget_watermarks()
                 outcome = "the next sync reads the history again from the API"
@@ -662,7 +670,7 @@ class Store:
     def files_before(self, cutoff: int) -> list[Path]:
         """The row files whose whole span ends at or before ``cutoff``."""
         old = []
-        for split in (_HOURLY, _DAILY, _COSTS):
+        for split in (_HOURLY, _DAILY, _COSTS, _CALLS):
             folder = self.data_dir / split.folder
             for path in sorted(folder.glob("*.json")):
                 start = _span_start(path.stem, split)
