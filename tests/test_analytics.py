@@ -22,6 +22,7 @@ from monitor_tui.analytics import (
     period_range,
     rolling_range,
 )
+from monitor_tui.analytics.text import hour_span_text, local_moment
 from monitor_tui.budget import Budget
 from monitor_tui.period import BillingPeriod, billing_period
 from monitor_tui.pricing import Pricer
@@ -231,6 +232,29 @@ def test_with_a_half_hour_offset_a_bucket_is_in_the_hour_its_start_falls_in(stor
     assert all(slot.occurrences == 1 for slot in result.hourly.hours)
 
 
+def test_with_a_half_hour_offset_an_hour_is_labelled_from_its_buckets_real_start(
+    store,
+):
+    # Hourly buckets start on UTC hours: 22:00 UTC on 3 December is 03:30 on
+    # 4 December in Kolkata (UTC+5:30), so that hour runs 03:30 to 04:30 there.
+    put(
+        store,
+        [usage_row(at(2026, 12, 3, 22), cost_usd="4")],
+        hourly_from=at(2026, 11, 1),
+    )
+
+    result = analytics(store, one_day(date(2026, 12, 4), KOLKATA), KOLKATA)
+
+    (busiest,) = result.hourly.busiest
+    assert (busiest.hour, busiest.start_minute) == (3, 30)
+    assert hour_span_text(busiest) == "03:30–04:30"
+    # Every hour of the day starts at half past there, used or not.
+    assert {slot.start_minute for slot in result.hourly.hours} == {30}
+    # In UTC the same hours are whole ones.
+    utc = analytics(store, one_day(date(2026, 12, 3), UTC_ZONE))
+    assert hour_span_text(utc.hourly.busiest[0]) == "22:00–23:00"
+
+
 def test_the_day_the_clocks_go_back_has_25_hours_and_two_one_oclocks(store):
     # Los Angeles leaves daylight time at 02:00 on Sunday 1 November 2026: the
     # local day runs from 07:00 UTC that day to 08:00 UTC the next.
@@ -402,6 +426,34 @@ def test_each_total_is_shown_beside_the_span_before_with_its_change(store):
     assert changes["Spend"].percent == 50
     assert changes["Requests"].percent == -25
     assert changes["Input tokens"].percent is None  # nothing before
+
+
+def test_nothing_read_yet_is_told_apart_from_nothing_spent(store):
+    span = rolling_range("7d", NOW)
+    assert analytics(store, span).nothing_read
+
+    # Read, and nothing used: known to be zero.
+    store.set_watermark("openai", "completions", "1h", at(2026, 11, 1), NOW_EPOCH)
+    result = analytics(store, span)
+    assert not result.nothing_read
+    assert result.totals.spend_usd == 0
+
+
+def test_a_moment_outside_the_current_year_is_shown_with_its_year():
+    # NOW is in 2026; 1 December 1999 was a Wednesday.
+    assert local_moment(datetime(1999, 12, 1, tzinfo=UTC), UTC_ZONE, NOW) == (
+        "Wed 01 Dec 1999 00:00 UTC"
+    )
+    assert local_moment(datetime(2026, 12, 1, tzinfo=UTC), UTC_ZONE, NOW) == (
+        "Tue 01 Dec 00:00 UTC"
+    )
+    # The year is the local one: 31 December 2026 in Los Angeles is already
+    # 1 January 2027 in UTC, and 2026 there is the current year.
+    new_year = datetime(2027, 1, 1, 2, tzinfo=UTC)
+    assert local_moment(new_year, LOS_ANGELES, NOW, with_zone=False) == (
+        "Thu 31 Dec 18:00"
+    )
+    assert local_moment(new_year, UTC_ZONE, NOW) == "Fri 01 Jan 2027 02:00 UTC"
 
 
 # Savings

@@ -1,13 +1,14 @@
 """The Analytics tab under Pilot, on demo data synced at a fixed moment: range keys
 and buttons, custom dates, sorting, filtering by project, no work while hidden,
-and how it looks at a fixed size."""
+the billing period under another display zone, how fresh the data is, and how it
+looks at a fixed size and at 80 columns."""
 
 from __future__ import annotations
 
 import shutil
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,8 +17,10 @@ import pytest
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.color import Color
+from textual.geometry import Region
 from textual.message import Message
 from textual.pilot import Pilot
+from textual.reactive import reactive
 from textual.widgets import Button, DataTable, Input, Static, TabbedContent, TabPane
 
 from monitor_tui.budget import Budget
@@ -49,7 +52,11 @@ def demo_dir(tmp_path_factory) -> Path:
 
 
 class AnalyticsApp(App[None]):
-    """Just the Analytics view, or with ``hidden`` behind a first tab."""
+    """Just the Analytics view, or with ``hidden`` behind a first tab; it binds
+    ``syncing`` and ``last_sync`` as the full app does."""
+
+    syncing: reactive[bool] = reactive(False)
+    last_sync: reactive[datetime | None] = reactive(None)
 
     def __init__(
         self, data_dir: Path, *, hidden: bool = False, settings: Settings | None = None
@@ -63,7 +70,9 @@ class AnalyticsApp(App[None]):
         self.animation_level = "none"
 
     def compose(self) -> ComposeResult:
-        view = AnalyticsView(self.settings, lambda: NOW)
+        view = AnalyticsView(self.settings, lambda: NOW).data_bind(
+            AnalyticsApp.syncing, AnalyticsApp.last_sync
+        )
         if not self.hidden:
             yield view
             return
@@ -103,6 +112,10 @@ async def computed(pilot: Pilot, app: AnalyticsApp, seen: int = 0) -> None:
         pilot,
         lambda: len(app.computed()) > seen and not app.view.computing,
     )
+
+
+def status(app: AnalyticsApp) -> str:
+    return str(app.query_one("#status", Static).content)
 
 
 def row_keys(app: AnalyticsApp) -> list[str]:
@@ -342,12 +355,196 @@ async def test_a_data_directory_that_cannot_be_read_is_named_on_the_tab(tmp_path
         assert app.view.analytics is None
 
 
+async def test_showing_utc_never_moves_the_billing_period(tmp_path):
+    # No budget: the period is December in the configured zone, Tokyo (UTC+9),
+    # which begins at 15:00 UTC on 30 November.
+    settings = Settings(data_dir=tmp_path, timezone="Asia/Tokyo")
+    app = AnalyticsApp(tmp_path, settings=settings)
+    async with app.run_here() as pilot:
+        await computed(pilot, app)
+        tokyo_december = app.view.analytics.range
+        assert tokyo_december.start == datetime(2026, 11, 30, 15, tzinfo=UTC)
+
+        seen = len(app.computed())
+        app.view.zone = ZoneInfo("UTC")  # what `u` does
+        await computed(pilot, app, seen)
+        result = app.view.analytics
+        assert (result.range.start, result.range.end) == (
+            tokyo_december.start,
+            NOW,
+        )
+        assert result.range.previous == tokyo_december.previous
+        assert result.zone.key == "UTC"  # hours and days are grouped in UTC
+        assert status(app).startswith(
+            "This billing period: Mon 30 Nov 15:00 → Fri 04 Dec 15:30 UTC"
+        )
+
+
+async def test_in_a_half_hour_zone_the_busiest_hours_start_at_half_past(demo_dir):
+    app = AnalyticsApp(demo_dir)
+    async with app.run_here() as pilot:
+        await computed(pilot, app)
+        seen = len(app.computed())
+        app.view.zone = ZoneInfo("Asia/Kolkata")  # UTC+5:30
+        await computed(pilot, app, seen)
+        lines = shown(app, "#busiest").split("\n")[1:4]
+        hours = [line.split()[0] for line in lines]
+        # Hourly buckets start on UTC hours, which are half past there.
+        assert len(hours) == 3
+        assert all(hour[2:] == ":30–" + hour[6:8] + ":30" for hour in hours), hours
+
+
+async def test_a_range_in_another_year_shows_its_year(demo_dir):
+    app = AnalyticsApp(demo_dir)
+    async with app.run_here() as pilot:
+        await computed(pilot, app)
+        seen = len(app.computed())
+        app.view.dates = (date(2025, 12, 1), date(2025, 12, 3))
+        app.view.action_show_range("custom")
+        await computed(pilot, app, seen)
+        # Three days from Monday 1 December 2025, against the three before.
+        assert status(app).startswith(
+            "01 Dec 2025 → 03 Dec 2025: Mon 01 Dec 2025 00:00 → "
+            "Thu 04 Dec 2025 00:00 UTC"
+        )
+        assert shown(app, "#comparison").startswith(
+            "Compared with Fri 28 Nov 2025 00:00 → Mon 01 Dec 2025 00:00 UTC"
+        )
+        assert str(app.query_one("#day-title").content).startswith(
+            "Spend per day in 2025 (UTC)"
+        )
+
+
+async def test_before_any_usage_is_read_the_figures_are_dashes_not_zeros(tmp_path):
+    app = AnalyticsApp(tmp_path)
+    async with app.run_here() as pilot:
+        await computed(pilot, app)
+        panel = shown(app, "#comparison")
+        assert panel.startswith("No usage has been read yet")
+        figures = {
+            line.split()[0]: line.split()[1:]
+            for line in panel.splitlines()[2:]
+            if line.strip()
+        }
+        assert figures["Spend"] == ["—", "—", "—"]
+        assert figures["Cache"] == ["hit", "rate", "—"]
+        assert "$0.00" not in panel
+        assert not app.query_one("#breakdown").display
+        assert not app.query_one("#savings").display
+        assert "Not synced yet" in status(app)
+
+
+async def test_a_single_click_on_a_project_row_shows_only_that_project(demo_dir):
+    app = AnalyticsApp(demo_dir)
+    async with app.run_here() as pilot:
+        await computed(pilot, app)
+        await pilot.press("b")  # by project
+        assert "Click a project" in shown(app, "#breakdown-note")
+        assert app.view.project is None
+        row = row_keys(app).index("proj_demo_research")
+        assert row > 0  # not the row the cursor is already on
+
+        seen = len(app.computed())
+        await pilot.click("#breakdown", offset=(2, 1 + row))  # under the header
+        await computed(pilot, app, seen)
+        assert app.view.project == "proj_demo_research"
+        assert app.view.analytics.project == "proj_demo_research"
+
+        seen = len(app.computed())
+        await pilot.click("#breakdown", offset=(2, 1))  # the only row: again
+        await computed(pilot, app, seen)
+        assert app.view.project is None
+        with pytest.raises(AttributeError):
+            app.view.project = "proj_demo_research"  # only by choosing
+
+
+async def test_the_status_line_says_how_old_the_data_is_and_when_a_sync_runs(
+    demo_dir,
+):
+    app = AnalyticsApp(demo_dir)
+    async with app.run_here() as pilot:
+        await computed(pilot, app)
+        # Usage was read, but the view was not told when: it says nothing.
+        assert len(status(app).splitlines()) == 1
+        app.syncing = True
+        await pilot.pause()
+        assert status(app).splitlines()[1] == "Syncing…"
+
+        app.last_sync = NOW - timedelta(minutes=10)
+        app.syncing = True
+        await pilot.pause()
+        assert status(app).splitlines()[1] == (
+            "Data as of Fri 04 Dec 15:20 UTC (10 min ago) · syncing…"
+        )
+
+        # Older than stale_after_minutes (180 by default), and the sync ended.
+        app.last_sync = NOW - timedelta(hours=4)
+        app.syncing = False
+        await pilot.pause()
+        assert status(app).splitlines()[1] == (
+            "Data as of Fri 04 Dec 11:30 UTC (4h 0m ago) · STALE"
+        )
+        assert app.query_one("#status").has_class("-stale")
+
+
+async def test_at_80_columns_the_breakdown_fits_with_its_hit_and_change(demo_dir):
+    app = AnalyticsApp(demo_dir)
+    async with app.run_here(size=(80, 24)) as pilot:
+        await computed(pilot, app)
+        table = app.query_one("#breakdown", DataTable)
+        for dimension in ("model", "project", "key"):
+            app.view.show_breakdown(dimension)
+            await pilot.pause()
+            widths = [c.get_render_width(table) for c in table.columns.values()]
+            assert sum(widths) <= table.scrollable_content_region.width, dimension
+            assert table.max_scroll_x == 0
+            assert {"name", "cost", "hit", "change"} <= set(table.shown)
+            assert table.region.right <= 80
+
+        # Wider again, every column comes back.
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        assert len(table.shown) == 9
+
+
+async def test_at_80_columns_the_savings_wrap_their_text_not_their_amounts(
+    demo_dir,
+):
+    app = AnalyticsApp(demo_dir)
+    async with app.run_here(size=(80, 24)) as pilot:
+        await computed(pilot, app)
+        savings = app.query_one("#savings")
+        drawn = [
+            "".join(segment.text for segment in line)
+            for line in savings.render_lines(Region(0, 0, *savings.size))
+        ]
+        assert "would cost" in drawn[0]
+        amounts = [line.split("≈")[1:] for line in drawn if "≈" in line]
+        assert len(amounts) == 5
+        assert all("…" not in amount for line in amounts for amount in line)
+
+
 def test_the_analytics_tab_on_demo_data(snap_compare, demo_dir):
     app = AnalyticsApp(demo_dir)
 
     async def run_before(pilot: Pilot) -> None:
+        app.last_sync = NOW - timedelta(minutes=10)
         await settle(
             pilot, lambda: app.view.analytics is not None and not app.view.computing
         )
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_the_analytics_tab_at_80_by_24(snap_compare, demo_dir):
+    app = AnalyticsApp(demo_dir)
+
+    async def run_before(pilot: Pilot) -> None:
+        app.last_sync = NOW - timedelta(minutes=10)
+        await settle(
+            pilot, lambda: app.view.analytics is not None and not app.view.computing
+        )
+        app.view.scroll_to(y=app.query_one("#dimensions").virtual_region.y - 1)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

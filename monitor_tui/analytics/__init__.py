@@ -134,6 +134,19 @@ class Analytics:
         return self.read_from is not None and self.read_from <= self.range.start
 
     @property
+    def nothing_read(self) -> bool:
+        """True when no usage has been read into the store yet: the figures are
+        unknown, not zero."""
+        totals = self.totals
+        return (
+            self.read_from is None
+            and not totals.requests
+            and not totals.input_tokens
+            and not totals.output_tokens
+            and not totals.unpriced_models
+        )
+
+    @property
     def previous_is_complete(self) -> bool:
         """True when the whole span before lies in the usage read so far, so
         comparing with it means something."""

@@ -7,6 +7,7 @@ local calendar days, so a day with a daylight-saving change has 23 or 25 hours.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +33,9 @@ class HourSlot:
     """Average input and output tokens in this hour on a day of the range."""
     occurrences: int
     """How many times this hour occurred in the range's hourly data."""
+    start_minute: int = 0
+    """The local minute its buckets start at: hourly buckets start on UTC hours,
+    so in a zone half an hour off UTC the 03 slot runs from 03:30 to 04:30."""
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,14 @@ def hourly_pattern(
     start, end = span.epochs
     local_hour: dict[int, int] = {}
     occurrences = [0] * 24
+    minutes: list[Counter[int]] = [Counter() for _ in range(24)]
     for moment in range(_hour_start(max(start, hourly_from)), end, 3600):
-        hour = local_hour[moment] = datetime.fromtimestamp(moment, zone).hour
+        local = datetime.fromtimestamp(moment, zone)
+        hour = local_hour[moment] = local.hour
         occurrences[hour] += 1
+        minutes[hour][local.minute] += 1
+    # An hour that never occurred is labelled with the zone's minute at the end.
+    usual_minute = datetime.fromtimestamp(end - end % 3600, zone).minute
 
     spend = [ZERO] * 24
     tokens = [0] * 24
@@ -87,6 +96,9 @@ def hourly_pattern(
                 else Decimal(0)
             ),
             occurrences=occurrences[hour],
+            start_minute=(
+                minutes[hour].most_common(1)[0][0] if minutes[hour] else usual_minute
+            ),
         )
         for hour in range(24)
     )

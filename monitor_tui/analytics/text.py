@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from monitor_tui.analytics import BreakdownLine, Change
+from monitor_tui.analytics import BreakdownLine, Change, HourSlot
 from monitor_tui.money import screen_money, screen_percent
 from monitor_tui.report_text import compact_count
 
@@ -37,7 +37,18 @@ def change_text(change: Change) -> str:
     return f"{sign}{screen_percent(change.percent)}"
 
 
-def local_moment(moment: datetime, zone: ZoneInfo, *, with_zone: bool = True) -> str:
-    """A moment in ``zone`` for a person: ``Fri 04 Dec 15:30 UTC``."""
+def local_moment(
+    moment: datetime, zone: ZoneInfo, now: datetime, *, with_zone: bool = True
+) -> str:
+    """A moment in ``zone`` for a person: ``Fri 04 Dec 15:30 UTC``, with its year
+    (``Tue 01 Dec 1999 00:00 UTC``) when that is not the year of ``now`` there."""
     local = moment.astimezone(zone)
-    return f"{local:%a %d %b %H:%M %Z}" if with_zone else f"{local:%a %d %b %H:%M}"
+    day = "%a %d %b" if local.year == now.astimezone(zone).year else "%a %d %b %Y"
+    return local.strftime(f"{day} %H:%M %Z" if with_zone else f"{day} %H:%M")
+
+
+def hour_span_text(slot: HourSlot) -> str:
+    """The local hour a slot covers, from its buckets' real start: ``03:00–04:00``,
+    or ``03:30–04:30`` in a zone half an hour off UTC."""
+    minute = slot.start_minute
+    return f"{slot.hour:02}:{minute:02}–{(slot.hour + 1) % 24:02}:{minute:02}"

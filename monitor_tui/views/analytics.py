@@ -3,7 +3,8 @@ by hour and by day, against the span before, and what could have been saved.
 
 The figures are computed in a thread worker, and only while the tab is shown: a
 change of data, zone or range on a hidden tab is remembered and computed when the
-tab is shown again.
+tab is shown again. The display zone groups hours and days; it never moves the
+billing period, which stays in the configured zone (or the budget's).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from monitor_tui.money import screen_money
 from monitor_tui.report_text import printable, short_name
 from monitor_tui.snapshot import load_budget
 from monitor_tui.store import Store, StoreError, data_dir_problem
+from monitor_tui.views.live import span as duration_text
 from monitor_tui.widgets.analytics_panels import (
     BusiestHours,
     ComparisonPanel,
@@ -63,6 +65,18 @@ RANGE_BUTTONS = (
 
 BREAKDOWN_BUTTONS = {"model": "By model", "project": "By project", "key": "By API key"}
 """The label of the button of each breakdown."""
+
+BREAKDOWN_NOTE = (
+    "Hit: cached share of input · Change: of the cost, against the span before"
+)
+PROJECT_NOTE = "Click a project (or Enter on it) to show only it; again, or x, for all"
+
+BELOW_THE_TOTALS = (
+    "#dimensions, #breakdown, #breakdown-note, #hour-title, #hour-chart, #busiest, "
+    "#day-title, #day-chart, #savings-title, #savings"
+)
+"""What is shown once there are figures: hidden before, and while none have been
+read."""
 
 
 def describe_problem(exc: Exception, data_dir: Path) -> str:
@@ -117,6 +131,9 @@ class AnalyticsView(VerticalScroll):
         #status {
             margin-top: 1;
             color: $text-muted;
+            &.-stale {
+                color: $warning;
+            }
         }
         #breakdown-note {
             color: $text-muted;
@@ -150,6 +167,10 @@ class AnalyticsView(VerticalScroll):
     """The display zone: hours and days are grouped in it."""
     data_version: reactive[int] = reactive(0)
     """Raised by the app after every sync or read of the store."""
+    syncing: reactive[bool] = reactive(False)
+    """True while the app syncs in the background."""
+    last_sync: reactive[datetime | None] = reactive(None)
+    """When the last good sync ended; None before the first."""
 
     class Computed(Message, bubble=False):
         """A computation finished: the figures, or why there are none."""
@@ -180,8 +201,7 @@ class AnalyticsView(VerticalScroll):
         """The range shown: one of the kinds in ``RANGE_BUTTONS``."""
         self.dates: tuple[date, date] | None = None
         """The first and last local day of a custom range."""
-        self.project: str | None = None
-        """The project the tab is limited to; None for all."""
+        self._project: str | None = None
         self.dimension = "model"
         """The breakdown shown: ``model``, ``project`` or ``key``."""
         self.analytics: Analytics | None = None
@@ -189,6 +209,12 @@ class AnalyticsView(VerticalScroll):
         self.computing = False
         self._generation = 0
         self._stale = True
+
+    @property
+    def project(self) -> str | None:
+        """The project the tab is limited to (``""``: usage that names no
+        project); None for every project. Set it with ``filter_project``."""
+        return self._project
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="ranges"):
@@ -203,17 +229,15 @@ class AnalyticsView(VerticalScroll):
             for dimension, label in BREAKDOWN_BUTTONS.items():
                 yield Button(label, id=f"by-{dimension}", compact=True)
         yield BreakdownTable(id="breakdown")
-        yield Static(
-            "Share: of the spend · Hit: cached share of input · Change: of the "
-            "cost, against the span before",
-            id="breakdown-note",
-        )
+        yield Static(id="breakdown-note")
         yield Label(id="hour-title", classes="section")
         yield HourPatternChart(id="hour-chart")
         yield BusiestHours(id="busiest")
         yield Label(id="day-title", classes="section")
         yield DailySpendChart(id="day-chart")
-        yield Label("Savings (estimates at list prices)", classes="section")
+        yield Label(
+            "Savings (estimates at list prices)", id="savings-title", classes="section"
+        )
         yield SavingsList(id="savings")
 
     def on_mount(self) -> None:
@@ -222,6 +246,8 @@ class AnalyticsView(VerticalScroll):
         self.query_one("#compute-problem").display = False
         self._show_choices()
         self._draw()
+        # The data's age goes on even when nothing new is read.
+        self.set_interval(1, self._tick)
 
     # When to compute
 
@@ -230,6 +256,16 @@ class AnalyticsView(VerticalScroll):
 
     def watch_data_version(self) -> None:
         self._wanted()
+
+    def watch_syncing(self) -> None:
+        self._show_status()
+
+    def watch_last_sync(self) -> None:
+        self._show_status()
+
+    def _tick(self) -> None:
+        if self.is_on_screen and self.last_sync is not None:
+            self._show_status()
 
     def on_show(self) -> None:
         focused = self.app.focused
@@ -270,7 +306,8 @@ class AnalyticsView(VerticalScroll):
                 budget = load_budget(budget_store)
             except StoreError:
                 budget = None  # the Live tab says what is wrong with it
-            period = period_of(budget, request.zone, request.now)
+            # The configured zone, not the display one: `u` never moves the period.
+            period = period_of(budget, self.settings.zone, request.now)
             span = make_range(
                 request.kind,
                 request.now,
@@ -375,6 +412,7 @@ class AnalyticsView(VerticalScroll):
         self.dimension = dimension
         self._show_choices()
         self._draw_breakdown()
+        self._show_note()
 
     def action_next_sort(self) -> None:
         """Sort the breakdown by the next column."""
@@ -389,10 +427,11 @@ class AnalyticsView(VerticalScroll):
         self.filter_project(None)
 
     def filter_project(self, project: str | None) -> None:
-        """Limit the whole tab to ``project`` (None: every project)."""
-        if project == self.project:
+        """Limit the whole tab to ``project`` (``""``: usage that names no
+        project; None: every project)."""
+        if project == self._project:
             return
-        self.project = project
+        self._project = project
         self._wanted()
         self._show_status()
 
@@ -428,16 +467,15 @@ class AnalyticsView(VerticalScroll):
             return
         self._show_status()
         analytics = self.analytics
-        shown = (
-            "#dimensions, #breakdown, #breakdown-note, #hour-chart, #busiest, "
-            "#day-chart"
-        )
-        for widget in self.query(shown):
-            widget.display = analytics is not None
-        if analytics is None:
+        if analytics is not None:
+            self.query_one(ComparisonPanel).show(analytics, self.zone)
+        shown = analytics is not None and not analytics.nothing_read
+        for widget in self.query(BELOW_THE_TOTALS):
+            widget.display = shown
+        if analytics is None or not shown:
             return
-        self.query_one(ComparisonPanel).show(analytics, self.zone)
         self._draw_breakdown()
+        self._show_note()
         zone = analytics.zone.key
         self.query_one("#hour-title", Label).update(
             f"Average spend per hour of the day ({zone})"
@@ -446,11 +484,22 @@ class AnalyticsView(VerticalScroll):
         self.query_one(BusiestHours).show(analytics)
         pace = analytics.daily.pace_usd
         self.query_one("#day-title", Label).update(
-            f"Spend per day ({zone})"
+            f"Spend per day{self._years(analytics)} ({zone})"
             + (f" · budget pace {screen_money(pace)}/day" if pace is not None else "")
         )
         self.query_one(DailySpendChart).show_trend(analytics.daily)
         self.query_one(SavingsList).show(analytics)
+
+    @staticmethod
+    def _years(analytics: Analytics) -> str:
+        """`` in 1999`` (or `` in 2025–2026``) when the days charted are not all
+        in the current year, whose dates the chart shows without one."""
+        days = analytics.daily.days
+        this_year = analytics.now.astimezone(analytics.zone).year
+        if not days or {days[0].day.year, days[-1].day.year} == {this_year}:
+            return ""
+        first, last = days[0].day.year, days[-1].day.year
+        return f" in {first}" if first == last else f" in {first}–{last}"
 
     def _show_status(self) -> None:
         if not self.is_mounted:
@@ -466,6 +515,10 @@ class AnalyticsView(VerticalScroll):
             )
             if self.computing:
                 text += " · updating…"
+        freshness, stale = self._freshness()
+        if freshness is not None:
+            text += f"\n{freshness}"
+        if analytics is not None and not analytics.nothing_read:
             if analytics.read_from is None:
                 text += "\nNo usage has been read yet."
             elif not analytics.range_is_complete:
@@ -473,13 +526,43 @@ class AnalyticsView(VerticalScroll):
                     f"\nUsage has been read from {self._moment(analytics.read_from)}"
                     " on; the range's earlier days show nothing."
                 )
-        if self.project is not None:
-            name = short_name(self.project or "(none)", 40)
+        if self._project is not None:
+            name = short_name(self._project or "(none)", 40)
             text += f"\nOnly project {name} · x shows all projects"
-        self.query_one("#status", Static).update(Text(text))
+        status = self.query_one("#status", Static)
+        status.set_class(stale, "-stale")
+        status.update(Text(text))
+
+    def _freshness(self) -> tuple[str | None, bool]:
+        """How old the data is and whether a sync is running (None when there
+        is nothing to say), and True when the data is older than the configured
+        ``stale_after_minutes``."""
+        parts: list[str] = []
+        stale = False
+        if self.last_sync is not None:
+            age = self.clock() - self.last_sync
+            stale = age > timedelta(minutes=self.settings.stale_after_minutes)
+            parts.append(
+                f"Data as of {self._moment(self.last_sync)} ({duration_text(age)} ago)"
+            )
+            if stale:
+                parts.append("STALE")
+        elif self.analytics is not None and self.analytics.nothing_read:
+            parts.append("Not synced yet")
+        # Otherwise usage was read by a sync whose time this view was not given.
+        if self.syncing:
+            parts.append("syncing…")
+        text = " · ".join(parts)
+        return (text[:1].upper() + text[1:]) or None, stale
 
     def _moment(self, moment: datetime, *, zone: bool = True) -> str:
-        return local_moment(moment, self.zone, with_zone=zone)
+        return local_moment(moment, self.zone, self.clock(), with_zone=zone)
+
+    def _show_note(self) -> None:
+        note = BREAKDOWN_NOTE
+        if self.dimension == "project":
+            note += f"\n{PROJECT_NOTE}"
+        self.query_one("#breakdown-note", Static).update(note)
 
     def _draw_breakdown(self) -> None:
         analytics = self.analytics

@@ -14,6 +14,7 @@ from monitor_tui.analytics import Analytics, Suggestion
 from monitor_tui.analytics.text import (
     change_text,
     count_text,
+    hour_span_text,
     local_moment,
     rate_text,
 )
@@ -28,15 +29,46 @@ class ComparisonPanel(Static):
     """Each total of the range beside the span before's, with the change."""
 
     def show(self, analytics: Analytics, zone: ZoneInfo) -> None:
-        """Show ``analytics``' totals, with times in ``zone``."""
+        """Show ``analytics``' totals, with times in ``zone``; dashes before any
+        usage has been read, since nothing read is not nothing spent."""
+        if analytics.nothing_read:
+            self.update(
+                Group(
+                    Text(
+                        "No usage has been read yet: the figures appear after the "
+                        "first sync.",
+                        style="dim",
+                    ),
+                    self._grid(analytics, known=False, comparable=False),
+                )
+            )
+            return
         previous = analytics.range.previous
         comparable = analytics.previous_is_complete
+        now = analytics.now
         caption = (
-            f"Compared with {local_moment(previous.start, zone, with_zone=False)} "
-            f"→ {local_moment(previous.end, zone)}"
+            "Compared with "
+            f"{local_moment(previous.start, zone, now, with_zone=False)} "
+            f"→ {local_moment(previous.end, zone, now)}"
         )
         if not comparable:
             caption += ", which has not been read"
+        parts: list[Text | Table] = [
+            Text(caption, style="dim"),
+            self._grid(analytics, known=True, comparable=comparable),
+        ]
+        totals = analytics.totals
+        if totals.spend_is_lower_bound:
+            names = ", ".join(printable(m) for m in totals.unpriced_models)
+            parts.append(
+                Text(f"Spend is a lower bound: no price for {names}.", style="bold")
+            )
+        self.update(Group(*parts))
+
+    @staticmethod
+    def _grid(analytics: Analytics, *, known: bool, comparable: bool) -> Table:
+        """The figures now, before and their change; ``—`` where not ``known``
+        (now) or not ``comparable`` (before)."""
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         for _ in range(3):
@@ -46,19 +78,13 @@ class ComparisonPanel(Static):
             show = screen_money if change.money else count_text
             grid.add_row(
                 change.name,
-                show(change.value),
+                show(change.value) if known else "—",
                 show(change.previous) if comparable else "—",
                 change_text(change) if comparable else "—",
             )
-        totals = analytics.totals
-        grid.add_row("Cache hit rate", rate_text(totals.cache_hit_rate), "", "")
-        parts: list[Text | Table] = [Text(caption, style="dim"), grid]
-        if totals.spend_is_lower_bound:
-            names = ", ".join(printable(m) for m in totals.unpriced_models)
-            parts.append(
-                Text(f"Spend is a lower bound: no price for {names}.", style="bold")
-            )
-        self.update(Group(*parts))
+        hit_rate = analytics.totals.cache_hit_rate if known else None
+        grid.add_row("Cache hit rate", rate_text(hit_rate), "", "")
+        return grid
 
 
 class BusiestHours(Static):
@@ -75,7 +101,7 @@ class BusiestHours(Static):
             grid.add_row(Text("— (no usage)", style="not bold"), "", "")
         for slot in analytics.hourly.busiest:
             grid.add_row(
-                f"{slot.hour:02}:00–{(slot.hour + 1) % 24:02}:00",
+                hour_span_text(slot),
                 screen_money(slot.spend_usd),
                 count_text(slot.tokens),
             )
@@ -104,7 +130,8 @@ class SavingsList(Static):
             )
             return
         grid = Table.grid(padding=(0, 2))
-        grid.add_column(no_wrap=True)
+        # On a narrow terminal the suggestion wraps; the amounts stay whole.
+        grid.add_column()
         grid.add_column(justify="right", no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
         grid.add_row("", "would cost", "saving", style="dim")

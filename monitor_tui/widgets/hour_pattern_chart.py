@@ -3,7 +3,7 @@ hours picked out."""
 
 from __future__ import annotations
 
-from monitor_tui.analytics import HourlyPattern
+from monitor_tui.analytics import HourlyPattern, HourSlot
 from monitor_tui.widgets.themed_plot import ThemedPlot
 
 LABEL_EVERY_HOURS = 3
@@ -17,6 +17,13 @@ def _bar_width(hours: list[int]) -> float:
     if len(hours) < 2:
         return BAR_WIDTH
     return BAR_WIDTH * (len(hours) - 1) / (hours[-1] - hours[0])
+
+
+def _tick(slot: HourSlot) -> str:
+    """``03h``, or ``03:30`` where the hour's buckets start at half past."""
+    if slot.start_minute:
+        return f"{slot.hour:02}:{slot.start_minute:02}"
+    return f"{slot.hour:02}h"
 
 
 class HourPatternChart(ThemedPlot):
@@ -57,6 +64,6 @@ class HourPatternChart(ThemedPlot):
                     marker="hd",
                 )
         ticks = list(range(0, 24, LABEL_EVERY_HOURS))
-        plt.xticks(ticks, [f"{hour:02}h" for hour in ticks])
+        plt.xticks(ticks, [_tick(pattern.hours[hour]) for hour in ticks])
         plt.ylim(0, max(spend) * 1.1 if any(spend) else 1)
         plt.ylabel("avg $ / hour")
