@@ -39,6 +39,7 @@ from monitor_tui.views.live import LiveView
 
 if TYPE_CHECKING:
     from monitor_tui.notify import Notice, WebhookSender
+    from monitor_tui.tracked_calls import TrackedCall
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,11 @@ STORE_CHECK_SECONDS = 2
 
 MAX_BACKOFF_SECONDS = 15 * 60
 """The longest wait between syncs while they keep failing."""
+
+TRACKED_CHECK_SECONDS = 1
+"""How often the app looks for calls recorded by the user's programs."""
+FEED_CALLS = 8
+"""How many recorded calls the Live tab lists."""
 
 WEBHOOK_FLUSH_SECONDS = 2.0
 """How long quitting waits for alerts still on their way to the webhook."""
@@ -130,6 +136,8 @@ class MonitorApp(App[None]):
     """Why the last read of the store or the budget failed, if it did."""
     data_version: reactive[int] = reactive(0)
     """Counts the snapshots shown, so the Analytics tab knows to recompute."""
+    tracked_calls: reactive[tuple[TrackedCall, ...]] = reactive(())
+    """The calls this machine's programs recorded with ``track``, newest first."""
     zone: reactive[ZoneInfo] = reactive(ZoneInfo("UTC"))
     """The zone times are shown in: the configured one, or UTC after `u`. It
     never moves the billing period."""
@@ -164,6 +172,8 @@ class MonitorApp(App[None]):
         self._told_busy = False
         self._webhook: WebhookSender | None = None
         self._theme_restored = False
+        self._calls_read = False
+        """True once the stored tracked calls have been read."""
         """Themes set from now on are the user's choice, to remember."""
         self.sub_title = "DEMO data" if settings.use_demo else "LIVE"
         self.set_reactive(MonitorApp.zone, settings.zone)
@@ -177,6 +187,7 @@ class MonitorApp(App[None]):
                     MonitorApp.syncing,
                     MonitorApp.problem,
                     MonitorApp.store_problem,
+                    MonitorApp.tracked_calls,
                 )
             with TabPane("2 Analytics", id="analytics"):
                 yield AnalyticsView(self.settings, self.clock).data_bind(
@@ -196,6 +207,7 @@ class MonitorApp(App[None]):
             self.notify(warning, title="Warning", severity="warning", markup=False)
         self._refresh(sync=False)
         self.set_interval(STORE_CHECK_SECONDS, self._check_store)
+        self.set_interval(TRACKED_CHECK_SECONDS, self._check_tracked_calls)
 
     def _restore_theme(self) -> None:
         try:
@@ -405,6 +417,7 @@ class MonitorApp(App[None]):
             self.clock(),
             burn_multiple=self.settings.burn_alert_multiple,
             fire_alerts=True,
+            calls_store=budget_store,
         )
         if repairs is not None:
             repairs += store.recovered
@@ -440,6 +453,36 @@ class MonitorApp(App[None]):
             # The first paint comes before the first sync, which imports the SDK.
             self._sync_after_read = False
             self.call_after_refresh(self.start_sync)
+
+    # Calls recorded by the user's programs with track()
+
+    def _check_tracked_calls(self) -> None:
+        self.run_worker(
+            self._read_tracked_calls, thread=True, exclusive=True, group="tracked"
+        )
+
+    def _read_tracked_calls(self) -> None:
+        from monitor_tui.spool import ingest, pending_files
+        from monitor_tui.tracked_calls import recent_calls
+
+        data_dir = self.settings.data_dir
+        try:
+            if self._calls_read and not pending_files(data_dir):
+                return  # nothing new since the last look: a directory listing
+            store = Store(data_dir)
+            added = ingest(store, data_dir, wait=0)
+            if added or not self._calls_read:
+                calls = tuple(recent_calls(store, FEED_CALLS))
+                self.call_from_thread(self._show_tracked_calls, calls, added)
+            self._calls_read = True
+        except Exception:  # the feed must never stop the app
+            log.exception("the tracked calls could not be read")
+
+    def _show_tracked_calls(self, calls: tuple[TrackedCall, ...], added: int) -> None:
+        self.tracked_calls = calls
+        if added and self.snapshot is not None:
+            # The period's tracked spend moves with them.
+            self._check_store(force=True)
 
     def on_budget_view_saved(self) -> None:
         self._check_store()
@@ -523,8 +566,10 @@ class MonitorApp(App[None]):
                 stamps.append(0)
         return tuple(stamps)
 
-    def _check_store(self) -> None:
-        if not self._busy and self._store_state() != self._shown_state:
+    def _check_store(self, *, force: bool = False) -> None:
+        if self._busy:
+            return
+        if force or self._store_state() != self._shown_state:
             self._refresh(sync=False)
 
     def _count_failure(self, error: str | None) -> None:

@@ -231,9 +231,18 @@ def _sync(settings: Settings, clock: Clock) -> SyncResult:
 
 def _report(settings: Settings, store: Store, clock: Clock) -> Report:
     from monitor_tui.snapshot import current_report
+    from monitor_tui.spool import ingest
 
+    # Calls recorded by the user's programs count in every total read.
+    calls_store = Store(settings.data_dir)
+    ingest(calls_store, settings.data_dir)
     return current_report(
-        store, settings.origin, _stored_budget(settings), settings.zone, clock()
+        store,
+        settings.origin,
+        _stored_budget(settings),
+        settings.zone,
+        clock(),
+        calls_store=calls_store,
     )
 
 

@@ -73,6 +73,11 @@ class Report:
     """Results the last sync could not read (left out of every total)."""
     billed_other_currencies: tuple[str, ...] = ()
     """Currencies of cost rows left out of ``billed_usd``, which is in USD."""
+    tracked_spend_usd: Decimal | None = None
+    """Spend of the calls this machine's programs recorded with ``track``, in the
+    period: a share of ``spend_usd``, never added to it. None when not read."""
+    tracked_calls: int = 0
+    """How many calls were recorded with ``track`` in the period."""
 
     def to_json(self) -> dict[str, Any]:
         """The report as the documented JSON object (money as 6-place strings)."""
@@ -108,6 +113,8 @@ class Report:
             "data_state": self.data_state,
             "skipped_results": self.skipped_results,
             "billed_other_currencies": list(self.billed_other_currencies),
+            "tracked_spend_usd": json_money(self.tracked_spend_usd),
+            "tracked_calls": self.tracked_calls,
             "models": [
                 {
                     "model": line.model,

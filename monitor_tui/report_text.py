@@ -125,6 +125,11 @@ def format_report(report: Report) -> str:
         f"cached) · {report.output_tokens:,} out"
     )
     lines.append(f"Requests   {report.requests:,}")
+    if report.tracked_calls:
+        lines.append(
+            f"Tracked    {screen_money(report.tracked_spend_usd)} in "
+            f"{report.tracked_calls:,} calls recorded with track() on this machine"
+        )
     lines.append(
         f"Synced     {_when(report, report.last_sync_at)} · data {report.data_state}"
     )

@@ -3,7 +3,7 @@ sync, that the app's views draw from and never compute themselves."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -45,13 +45,36 @@ def load_budget(store: Store) -> Budget | None:
 
 
 def current_report(
-    store: Store, origin: str, budget: Budget | None, zone: ZoneInfo, now: datetime
+    store: Store,
+    origin: str,
+    budget: Budget | None,
+    zone: ZoneInfo,
+    now: datetime,
+    calls_store: Store | None = None,
 ) -> Report:
     """The report of the billing period containing ``now``: the budget's period,
-    or the calendar month in ``zone`` when no budget is set."""
+    or the calendar month in ``zone`` when no budget is set.
+
+    Args:
+        calls_store: the store of the calls recorded with ``track`` (the main
+            data directory's, even when the report is of demo data); their
+            spend is added as the report's tracked figures.
+    """
     if budget is None:
-        return build_report(store, origin, billing_period(now, 1, zone), now, None)
-    return build_report(store, origin, budget.period(now), now, budget.amount_usd)
+        report = build_report(store, origin, billing_period(now, 1, zone), now, None)
+    else:
+        report = build_report(store, origin, budget.period(now), now, budget.amount_usd)
+    if calls_store is None:
+        return report
+    from monitor_tui.tracked_calls import tracked_totals
+
+    period = report.period
+    totals = tracked_totals(
+        calls_store, int(period.start.timestamp()), int(period.end.timestamp())
+    )
+    return replace(
+        report, tracked_spend_usd=totals.spend_usd, tracked_calls=totals.calls
+    )
 
 
 @dataclass(frozen=True)
@@ -182,6 +205,7 @@ def build_snapshot(
     *,
     burn_multiple: Decimal | None = None,
     fire_alerts: bool = False,
+    calls_store: Store | None = None,
 ) -> Snapshot:
     """Read the store once and build what the tabs show at ``now``.
 
@@ -191,7 +215,7 @@ def build_snapshot(
         fire_alerts: also fire (record in the store) the alerts now due; the
             snapshot's ``new_alerts`` are then the ones to deliver.
     """
-    report = current_report(store, origin, budget, zone, now)
+    report = current_report(store, origin, budget, zone, now, calls_store)
     average = _hourly_average(store, origin, now)
     fired_now: list[Alert] = []
     if fire_alerts:

@@ -9,7 +9,7 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -551,3 +551,35 @@ async def test_a_theme_chosen_in_the_app_is_kept_for_the_next_start(tmp_path):
     async with again.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert again.theme == "nord"
+
+
+async def test_calls_recorded_with_track_appear_on_the_live_tab(tmp_path):
+    import openai
+
+    from monitor_tui import track
+    from tests.chat_api import ChatApiServer
+
+    # The tracker stamps calls with the real time, so the app runs at it too.
+    harness = Harness(demo_settings(tmp_path), Clock(datetime.now(UTC)))
+    with ChatApiServer() as chat:
+        client = track(
+            openai.OpenAI(api_key="sk-project-test", base_url=chat.base_url),
+            label="checkout",
+            data_dir=tmp_path,
+        )
+        async with harness.run() as pilot:
+            await harness.settle(pilot, lambda: harness.app.snapshot is not None)
+            assert not harness.app.query_one("#calls").display, "none yet"
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
+            await harness.settle(pilot, lambda: bool(harness.app.tracked_calls))
+            feed = shown(harness.app, "#calls")
+            assert "gpt-4o-mini" in feed and "checkout" in feed
+            assert "$" in feed
+            await harness.settle(
+                pilot, lambda: harness.app.snapshot.report.tracked_calls == 1
+            )
+            assert "in 1 calls recorded on this machine" in shown(
+                harness.app, "#figures"
+            )

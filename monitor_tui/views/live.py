@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -19,6 +20,9 @@ from monitor_tui.money import screen_money, screen_percent
 from monitor_tui.report_text import compact_count, printable, short_name
 from monitor_tui.snapshot import Snapshot
 from monitor_tui.widgets.hourly_chart import HourlySpendChart
+
+if TYPE_CHECKING:
+    from monitor_tui.tracked_calls import TrackedCall
 
 
 def span(delta: timedelta) -> str:
@@ -61,6 +65,8 @@ class LiveView(VerticalScroll):
     """Why this session's last sync failed, if it did."""
     store_problem: reactive[str | None] = reactive(None)
     """Why the store or the budget could not be read, if they could not."""
+    tracked_calls: reactive[tuple[TrackedCall, ...]] = reactive(())
+    """The latest calls recorded with ``track`` on this machine, newest first."""
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime]) -> None:
         super().__init__()
@@ -88,6 +94,8 @@ class LiveView(VerticalScroll):
             yield Static(id="period-text")
         yield Static(id="crossing")
         yield Static(id="figures")
+        yield Label("Calls recorded on this machine", id="calls-title")
+        yield Static(id="calls")
         yield Label(id="chart-title")
         yield HourlySpendChart(id="hourly-chart")
 
@@ -107,6 +115,9 @@ class LiveView(VerticalScroll):
 
     def watch_store_problem(self) -> None:
         self._show_snapshot()
+
+    def watch_tracked_calls(self) -> None:
+        self._show_calls()
 
     # Drawing
 
@@ -136,6 +147,34 @@ class LiveView(VerticalScroll):
             f"Spend per hour, last {len(snapshot.hourly_spend)} hours ({zone.key})"
         )
         self.query_one(HourlySpendChart).show_hours(snapshot.hourly_spend, zone)
+        self._show_calls()
+
+    def _show_calls(self) -> None:
+        """The feed of calls the user's programs recorded with ``track``."""
+        if not self.is_mounted:
+            return
+        calls = self.tracked_calls
+        self.query_one("#calls-title").display = bool(calls)
+        box = self.query_one("#calls", Static)
+        box.display = bool(calls)
+        if not calls:
+            return
+        zone = self.snapshot.zone if self.snapshot else self.settings.zone
+        table = Table.grid(padding=(0, 2))
+        for justify in ("left", "left", "right", "right", "right", "left"):
+            table.add_column(justify=justify, no_wrap=True)
+        for call in calls:
+            table.add_row(
+                f"{call.at.astimezone(zone):%H:%M:%S}",
+                short_name(printable(call.model or "?"), 28),
+                f"{compact_count(call.input_tokens)} in",
+                f"{compact_count(call.output_tokens)} out",
+                screen_money(call.cost_usd)
+                if call.cost_usd is not None
+                else "no price",
+                short_name(printable(call.label or ""), 16),
+            )
+        box.update(table)
 
     def _show_spend(self, snapshot: Snapshot) -> None:
         report = snapshot.report
@@ -243,6 +282,13 @@ class LiveView(VerticalScroll):
             f"{compact_count(report.output_tokens)} output",
         )
         grid.add_row("Requests", f"{report.requests:,}")
+        if report.tracked_calls:
+            grid.add_row(
+                "Tracked",
+                f"{screen_money(report.tracked_spend_usd)} in "
+                f"{report.tracked_calls:,} calls recorded on this machine (part of "
+                "the spend above when it is the organization's)",
+            )
         grid.add_row("Busiest", self._busiest(snapshot))
         grid.add_row(
             "Next reset",
