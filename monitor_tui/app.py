@@ -134,6 +134,8 @@ class MonitorApp(App[None]):
     """Why this session's last sync failed; None once one succeeds."""
     store_problem: reactive[str | None] = reactive(None)
     """Why the last read of the store or the budget failed, if it did."""
+    last_sync: reactive[datetime | None] = reactive(None)
+    """When the last good sync ended; None before the first."""
     data_version: reactive[int] = reactive(0)
     """Counts the snapshots shown, so the Analytics tab knows to recompute."""
     tracked_calls: reactive[tuple[TrackedCall, ...]] = reactive(())
@@ -191,7 +193,10 @@ class MonitorApp(App[None]):
                 )
             with TabPane("2 Analytics", id="analytics"):
                 yield AnalyticsView(self.settings, self.clock).data_bind(
-                    MonitorApp.data_version, MonitorApp.zone
+                    MonitorApp.data_version,
+                    MonitorApp.zone,
+                    MonitorApp.syncing,
+                    MonitorApp.last_sync,
                 )
             with TabPane("3 Budget", id="budget"):
                 yield BudgetView(self.settings, self.clock).data_bind(
@@ -279,7 +284,7 @@ class MonitorApp(App[None]):
         if self.query_one(TabbedContent).active == "analytics":
             view = self.query_one(AnalyticsView)
             default = view.analytics.range if view.analytics else view.kind
-            project = getattr(view, "project", None)
+            project = view.project
         self.push_screen(
             ExportDialog(
                 self.settings, self.clock, default, zone=self.zone, project=project
@@ -429,6 +434,7 @@ class MonitorApp(App[None]):
         self.syncing = False
         if message.snapshot is not None:
             self.snapshot = dataclasses.replace(message.snapshot, zone=self.zone)
+            self.last_sync = message.snapshot.sync.last_ok_at
             self.data_version += 1
             self.deliver_alerts(message.snapshot.new_alerts)
         self._shown_state = message.store_state
