@@ -12,7 +12,7 @@ import sys
 
 import openai
 
-from monitor_tui.track import track
+from monitor_tui import track
 
 MODEL = "gpt-4o-mini"
 EMBEDDING_MODEL = "text-embedding-3-small"

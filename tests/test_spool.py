@@ -72,7 +72,7 @@ def _make_calls(base_url: str, data_dir: str, calls: int) -> None:
     streamed, and responses."""
     import openai
 
-    from monitor_tui.track import track
+    from monitor_tui import track
 
     client = track(
         openai.OpenAI(base_url=base_url, api_key="sk-test", max_retries=0),

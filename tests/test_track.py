@@ -18,8 +18,8 @@ import pytest
 
 from monitor_tui.spool import ingest, pending_files
 from monitor_tui.store import Store
-from monitor_tui.track import track
 from monitor_tui.tracked_calls import TrackedCall, recent_calls
+from monitor_tui.tracker import track
 from tests.chat_api import ChatApiServer
 from tests.conftest import NOW_EPOCH
 
@@ -44,9 +44,7 @@ EMBEDDING_CALL = Decimal(42) * Decimal("0.02") / 1_000_000
 def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Calls are made a quarter of a second apart from the tests' fixed moment."""
     ticks = itertools.count()
-    # By module object: ``monitor_tui.track`` may name the function, exported
-    # from the package, rather than the module.
-    tracker = importlib.import_module("monitor_tui.track")
+    tracker = importlib.import_module("monitor_tui.tracker")
     monkeypatch.setattr(tracker, "_clock", lambda: NOW_EPOCH + next(ticks) / 4)
 
 
@@ -310,7 +308,7 @@ def test_a_finished_programs_spool_file_is_deleted_once_ingested(tmp_path):
     with ChatApiServer() as server:
         program = f"""
 import openai
-from monitor_tui.track import track
+from monitor_tui.tracker import track
 client = track(
     openai.OpenAI(base_url={server.base_url!r}, api_key="sk-test"),
     data_dir={str(data_dir)!r},
@@ -328,7 +326,7 @@ for _ in range(2):
 
 def test_importing_the_tracker_loads_neither_the_store_nor_the_price_data():
     code = (
-        "import sys, monitor_tui.track\n"
+        "import sys, monitor_tui.tracker\n"
         "print(' '.join(m.split('.')[0] for m in sys.modules))"
     )
     out = subprocess.run(
