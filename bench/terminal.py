@@ -155,18 +155,6 @@ class AppInTerminal:
         with self._changed:
             return len(self._output)
 
-    def wait_quiet(self, quiet: float, timeout: float) -> bool:
-        """Wait until the app writes nothing for ``quiet`` seconds; False if it
-        kept writing for ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._changed:
-                last = self._chunks[-1][1] if self._chunks else self.started_at
-            if time.perf_counter() - last >= quiet:
-                return True
-            time.sleep(min(quiet / 4, 0.1))
-        return False
-
     def press(self, keys: str) -> None:
         """Type ``keys`` into the app's terminal."""
         os.write(self._master, keys.encode())
