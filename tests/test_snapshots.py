@@ -92,8 +92,8 @@ def test_the_analytics_tab_on_demo_data(snap_compare, tmp_path):
 
     async def run_before(pilot: Pilot) -> None:
         await sync_and_wait(pilot, app)
-        view = app.query_one(AnalyticsView)
         await pilot.press("2", "w")
+        view = app.query_one(AnalyticsView)
         deadline = time.monotonic() + 30
         while view.analytics is None or view.analytics.range.kind != "7d":
             assert time.monotonic() < deadline, "the tab never computed"
