@@ -12,24 +12,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from monitor_tui.analytics import period_of
-from monitor_tui.config import Settings
-from monitor_tui.export import (
-    FORMATS,
-    GROUPINGS,
-    ISO_DAY,
-    DestinationExists,
-    ExportError,
-    ExportRequest,
-    ExportResult,
-    NotAFile,
-    export,
-    reading_note,
-)
-from monitor_tui.snapshot import load_budget
-from monitor_tui.store import Store
+from monitor_tui.export_choices import FORMATS, GROUPINGS
+
+# The export code is loaded when an export runs: the parser is built for every
+# command, the app included, and must stay light.
+if TYPE_CHECKING:
+    from monitor_tui.config import Settings
+    from monitor_tui.export import ExportRequest, ExportResult
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -95,6 +86,8 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _day(option: str, text: str) -> date:
+    from monitor_tui.export import ISO_DAY, ExportError
+
     text = text.strip()
     try:
         if not ISO_DAY.fullmatch(text):
@@ -107,6 +100,8 @@ def _day(option: str, text: str) -> date:
 def _dates(
     args: argparse.Namespace, today: date, period_first_day: date
 ) -> tuple[date, date] | None:
+    from monitor_tui.export import ExportError
+
     if args.first is None and args.last is None:
         return None
     last = today if args.last is None else _day("--to", args.last)
@@ -143,6 +138,8 @@ def request_from(
             wrong order, ``--from`` is in the future, or ``--to`` alone comes
             before the billing period.
     """
+    from monitor_tui.export import ExportRequest
+
     dates = _dates(args, today, period_first_day)
     return ExportRequest(
         format=args.format,
@@ -167,6 +164,8 @@ def _written(result: ExportResult, fmt: str) -> str:
 
 def _warnings(args: argparse.Namespace, result: ExportResult) -> list[str]:
     """What the user is told on standard error about a finished export."""
+    from monitor_tui.export import reading_note
+
     table = result.table
     warnings = []
     if args.format == "md" and args.group_by is not None:
@@ -188,6 +187,10 @@ def _warnings(args: argparse.Namespace, result: ExportResult) -> list[str]:
 
 
 def _period_first_day(settings: Settings, now: datetime) -> date:
+    from monitor_tui.analytics import period_of
+    from monitor_tui.snapshot import load_budget
+    from monitor_tui.store import Store
+
     period = period_of(load_budget(Store(settings.data_dir)), settings.zone, now)
     return period.start.astimezone(settings.zone).date()
 
@@ -203,6 +206,8 @@ def run_export(
 
     Store problems are left to the caller, which reports them for every command.
     """
+    from monitor_tui.export import DestinationExists, ExportError, NotAFile, export
+
     now = clock()
     today = now.astimezone(settings.zone).date()
     try:

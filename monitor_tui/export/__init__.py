@@ -35,7 +35,8 @@ from monitor_tui.export.files import (
 )
 from monitor_tui.export.json_file import export_object, to_json
 from monitor_tui.export.markdown import to_markdown
-from monitor_tui.export.table import GROUPINGS, ExportRow, ExportTable, build_table
+from monitor_tui.export.table import ExportRow, ExportTable, build_table
+from monitor_tui.export_choices import FORMATS, GROUPINGS
 from monitor_tui.export_log import ExportRecord, add_export
 from monitor_tui.snapshot import current_report, load_budget
 from monitor_tui.store import Store
@@ -67,8 +68,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FORMATS = {"csv": "CSV", "json": "JSON", "md": "Markdown report"}
-"""The formats, by name, with what a person calls them."""
 
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 """A date as exports take it: YYYY-MM-DD and nothing else. Python also reads

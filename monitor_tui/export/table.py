@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo
 from monitor_tui.analytics import Range
 from monitor_tui.analytics.tally import Totals, tally, totals
 from monitor_tui.export.coverage import Coverage, read_coverage
+from monitor_tui.export_choices import GROUPINGS
 from monitor_tui.report import billed_usd, data_state, period_usage_rows
 from monitor_tui.store import Store
 from monitor_tui.usage import WIDTH_SECONDS, UsageRow
 
 HOUR = WIDTH_SECONDS["1h"]
 
-GROUPINGS = ("hour", "day", "model", "project", "api_key")
-"""What the rows of an export can be grouped by, in the order forms offer them."""
 
 KEY_COLUMNS = {
     "hour": ("start", "end"),
