@@ -123,9 +123,7 @@ class TabView(Container):
         return self._view
 
     def on_show(self) -> None:
-        view = self.view
-        if view.focusable:
-            self.call_after_refresh(view.focus)
+        self.view  # noqa: B018 - built when first shown; the app focuses it
 
 
 class MonitorApp(App[None]):
@@ -285,10 +283,21 @@ class MonitorApp(App[None]):
     def on_tabbed_content_tab_activated(
         self, event: TabbedContent.TabActivated
     ) -> None:
-        view = event.pane.query_children().first()
+        # Keys pressed in a burst deliver these late: focusing the view of a tab
+        # that is no longer the active one would make it active again, and the
+        # tabs would chase each other.
+        if event.tabbed_content.active != event.pane.id:
+            return
+        holder = event.pane.query_children().first()
+        view = holder.view if isinstance(holder, TabView) else holder
         # The tab's view takes the keys: Tab then reaches its first field, and
         # the number keys still switch tabs.
         if view.focusable:
+            self.call_after_refresh(self._focus_if_shown, event.pane, view)
+
+    def _focus_if_shown(self, pane: TabPane, view: Widget) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == pane.id and view.is_mounted:
             view.focus()
 
     def build_tab_view(self, holder: TabView) -> Widget:

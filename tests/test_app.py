@@ -583,3 +583,24 @@ async def test_calls_recorded_with_track_appear_on_the_live_tab(tmp_path):
             assert "in 1 calls recorded on this machine" in shown(
                 harness.app, "#figures"
             )
+
+
+async def test_a_burst_of_tab_keys_ends_on_the_last_tab_and_stays(tmp_path):
+    from textual import events
+
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.run() as pilot:
+        await harness.sync(pilot)
+        for key in "2134":  # faster than any screen refresh, as a typist can be
+            harness.app.post_message(events.Key(key, key))
+        await pilot.pause(1.5)
+
+        def activations() -> int:
+            return sum(
+                isinstance(m, TabbedContent.TabActivated) for m in harness.messages
+            )
+
+        settled = activations()
+        await pilot.pause(1)
+        assert activations() == settled, "the tabs kept switching by themselves"
+        assert harness.app.query_one(TabbedContent).active == "export"

@@ -268,9 +268,7 @@ class AnalyticsView(VerticalScroll):
             self._show_status()
 
     def on_show(self) -> None:
-        focused = self.app.focused
-        if focused is None or self not in focused.ancestors_with_self:
-            self.focus()  # so the tab's keys work as soon as it is shown
+        # The app gives the tab's view the focus when the tab is chosen.
         if self._stale:
             self._wanted()
 
