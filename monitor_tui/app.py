@@ -296,9 +296,12 @@ class MonitorApp(App[None]):
             self.call_after_refresh(self._focus_if_shown, event.pane, view)
 
     def _focus_if_shown(self, pane: TabPane, view: Widget) -> None:
-        tabs = self.query_one(TabbedContent)
-        if tabs.active == pane.id and view.is_mounted:
+        if not self.is_running or self.query_one(TabbedContent).active != pane.id:
+            return
+        if view.is_mounted:
             view.focus()
+        else:  # a view built just now is mounted by the next refresh
+            self.call_after_refresh(self._focus_if_shown, pane, view)
 
     def build_tab_view(self, holder: TabView) -> Widget:
         """The view a ``TabView`` holds, data-bound to the app."""

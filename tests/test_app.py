@@ -123,6 +123,10 @@ async def test_number_keys_and_clicks_switch_tabs(tmp_path):
         assert tabs.active == "live"
         await pilot.click("#--content-tab-budget")
         assert tabs.active == "budget"
+        # Each tab's view takes the keys, so they work at once.
+        await pilot.press("2")
+        await pilot.pause()
+        assert type(harness.app.focused).__name__ == "AnalyticsView"
 
 
 async def test_e_opens_the_export_dialog_from_every_tab_and_exports(
