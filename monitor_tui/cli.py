@@ -361,6 +361,13 @@ def _run_command(
             print(file=out)
 
     report = _report(settings, store, clock)
+    if report.last_sync_at is None and store.last_sync(settings.origin) is None:
+        # A mistyped --data-dir must not read as a month without spend.
+        print(
+            f"monitor-tui: nothing has been synced into {settings.store_dir} yet; "
+            "run `monitor-tui sync` first",
+            file=err,
+        )
     if getattr(args, "json", False):
         print(json.dumps(report.to_json(), indent=2), file=out)
     else:

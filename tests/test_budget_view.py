@@ -311,3 +311,20 @@ async def test_a_budget_changed_elsewhere_while_editing_is_said_once(tmp_path):
         status = shown(harness.app, "#form-status")
         assert "The budget was set to $70.00 a month" in status
         assert "Save replaces it" in status
+
+
+async def test_after_a_refused_save_every_edit_says_at_once_if_its_field_is_right(
+    tmp_path,
+):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.run() as pilot:
+        await pilot.press("3")
+        await fill(pilot, harness.app, **{**GOOD, "thresholds": "50,50"})
+        await pilot.click("#save")
+        await pilot.pause()
+        assert list(errors(harness.app)) == ["thresholds"]
+        await fill(pilot, harness.app, thresholds="50")
+        assert errors(harness.app) == {}
+        # Going on typing into a wrong value marks it again, without a save.
+        await fill(pilot, harness.app, thresholds="50,50", start_day="29")
+        assert set(errors(harness.app)) == {"thresholds", "start-day"}

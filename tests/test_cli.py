@@ -323,10 +323,11 @@ def test_without_a_command_the_app_needs_a_terminal(tmp_path):
 def test_report_without_sync_reads_only_the_store(api_server, tmp_path):
     api_server.set_records(HAND_COMPUTED)
     env = live_env(api_server, tmp_path)
-    code, out, _ = run(["report"], env)
+    code, out, err = run(["report"], env)
     assert code == 0
     assert api_server.requests == []
     assert "Synced     never" in out
+    assert "nothing has been synced into" in err and "monitor-tui sync" in err
 
 
 def test_report_sync_json_prints_only_the_report_on_stdout(api_server, tmp_path):

@@ -144,6 +144,9 @@ class BudgetView(VerticalScroll):
         """The stored budget the form was last filled from."""
         self._noticed: Budget | None = None
         """A budget set elsewhere while the form was being edited, once said."""
+        self._checking = False
+        """True after a refused save: every edit then says at once whether its
+        field is right, until a save succeeds."""
         self._confirm_remove = False
 
     def compose(self) -> ComposeResult:
@@ -172,6 +175,12 @@ class BudgetView(VerticalScroll):
         self._fill_form(None)
         self._say("")
         self._show()
+        # The age of the data moves between syncs; redrawn while shown.
+        self.set_interval(1, self._tick)
+
+    def _tick(self) -> None:
+        if self.is_on_screen:
+            self._show()
 
     def watch_snapshot(self) -> None:
         self._show()
@@ -222,15 +231,17 @@ class BudgetView(VerticalScroll):
     def _field_changed(self, event: Input.Changed) -> None:
         self._confirm_remove = False
         name = (event.input.id or "").removeprefix("field-")
-        box = self.query(f"#error-{name}").first(Static) if name in PARSERS else None
-        if box is None or not box.display:
+        if name not in PARSERS or not self._checking:
             return
-        # A field the user is fixing says what is still wrong, and loses its
-        # error as soon as it is valid.
+        # After a refused save, a field being fixed says what is still wrong,
+        # and loses its mark as soon as it is right.
+        box = self.query_one(f"#error-{name}", Static)
         try:
             PARSERS[name](event.value)
         except BudgetError as exc:
             box.update(f"✗ {exc}")
+            box.display = True
+            event.input.add_class("-invalid")
             return
         box.display = False
         event.input.remove_class("-invalid")
@@ -242,6 +253,7 @@ class BudgetView(VerticalScroll):
         values = {name: field.value for name, field in self._inputs().items()}
         budget, errors = read_form(values)
         self._show_errors(errors)
+        self._checking = budget is None
         if budget is None:
             count = len(errors)
             self._say(

@@ -66,6 +66,7 @@ class HelpScreen(ModalScreen[None]):
                 "hour's date.\n"
                 "The forecast carries the period's average pace on to its end.\n"
                 "The burn rate covers the 60 minutes before this one.\n"
-                "Each alert threshold fires once per billing period.\n\n"
+                "Each alert threshold fires once per billing period (a new\n"
+                "budget amount arms again those spend no longer reaches).\n\n"
                 "[dim]Escape closes this.[/dim]"
             )
