@@ -35,6 +35,7 @@ from monitor_tui.sync import Syncer, open_syncer
 from monitor_tui.views.budget import BudgetView
 from monitor_tui.views.help import HelpScreen
 from monitor_tui.views.live import LiveView
+from monitor_tui.views.notices import tell_repairs
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -498,14 +499,7 @@ class MonitorApp(App[None]):
             self.deliver_alerts(message.snapshot.new_alerts)
         self._shown_state = message.store_state
         self.store_problem = message.read_error
-        for repair in message.repairs:
-            self.notify(
-                printable(repair),
-                title="A damaged store file was set aside",
-                severity="warning",
-                timeout=30,
-                markup=False,
-            )
+        tell_repairs(self, message.repairs)
         if message.synced:
             self.problem = message.sync_error
             self._count_failure(message.sync_error)

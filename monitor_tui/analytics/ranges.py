@@ -135,7 +135,9 @@ def custom_range(first: date, last: date, zone: ZoneInfo, now: datetime) -> Rang
         raise RangeError(f"{first} has not begun yet in {zone.key}")
     end = min(_midnight(last + timedelta(days=1), zone), now.astimezone(UTC))
     block_start = _midnight(first - timedelta(days=days), zone)
-    label = f"{first:%d %b %Y}" if days == 1 else f"{first:%d %b %Y} → {last:%d %b %Y}"
+    label = f"{first:%d %b %Y}"
+    if days > 1:
+        label += f" → {last:%d %b %Y}"
     return Range(
         start,
         end,

@@ -42,6 +42,7 @@ from monitor_tui.report_text import printable, short_name
 from monitor_tui.snapshot import load_budget
 from monitor_tui.store import Store, StoreError, data_dir_problem
 from monitor_tui.views.live import span as duration_text
+from monitor_tui.views.notices import tell_repairs
 from monitor_tui.widgets.analytics_panels import (
     BusiestHours,
     ComparisonPanel,
@@ -329,14 +330,7 @@ class AnalyticsView(VerticalScroll):
         self.post_message(self.Computed(request.generation, analytics, error, repairs))
 
     def on_analytics_view_computed(self, message: Computed) -> None:
-        for repair in message.repairs:
-            self.notify(
-                printable(repair),
-                title="A damaged store file was set aside",
-                severity="warning",
-                timeout=30,
-                markup=False,
-            )
+        tell_repairs(self, message.repairs)
         if message.generation != self._generation:
             return  # a computation that was overtaken by a newer one
         self.computing = False
