@@ -24,6 +24,16 @@ async def fill(pilot, app, **fields: str) -> None:
     await pilot.pause()
 
 
+def webhook_settings(api_server, tmp_path, webhook, *, bell: bool = False):
+    """Live settings that send alerts to ``webhook`` and not to the desktop."""
+    return dataclasses.replace(
+        live_settings(api_server, tmp_path),
+        webhook_url=webhook.url,
+        desktop_notifications=False,
+        bell=bell,
+    )
+
+
 def errors(app) -> dict[str, str]:
     """The error shown next to each field that has one."""
     found = {}
@@ -185,11 +195,7 @@ async def test_an_alert_reaches_toast_bell_log_and_webhook_once(api_server, tmp_
     api_server.set_records(HAND_COMPUTED)  # $3.41 this period
     Store(tmp_path).set_budget(Budget(Decimal(5)).to_record())  # 68.2 %
     with WebhookServer() as webhook:
-        settings = dataclasses.replace(
-            live_settings(api_server, tmp_path),
-            webhook_url=webhook.url,
-            desktop_notifications=False,
-        )
+        settings = webhook_settings(api_server, tmp_path, webhook, bell=True)
         harness = Harness(settings, Clock())
         bells = []
         harness.app.bell = lambda: bells.append(1)
@@ -225,12 +231,7 @@ async def test_a_webhook_that_hangs_does_not_stall_the_app(api_server, tmp_path)
     Store(tmp_path).set_budget(Budget(Decimal(3)).to_record())  # over budget
     with WebhookServer() as webhook:
         webhook.hang(times=10)
-        settings = dataclasses.replace(
-            live_settings(api_server, tmp_path),
-            webhook_url=webhook.url,
-            desktop_notifications=False,
-            bell=False,
-        )
+        settings = webhook_settings(api_server, tmp_path, webhook)
         harness = Harness(settings, Clock())
         async with harness.run() as pilot:
             await harness.sync(pilot)
@@ -257,12 +258,7 @@ async def test_a_webhook_that_refuses_the_alert_says_so_on_screen(api_server, tm
     Store(tmp_path).set_budget(Budget(Decimal(3)).to_record())
     with WebhookServer() as webhook:
         webhook.answer(404, "no_service")
-        settings = dataclasses.replace(
-            live_settings(api_server, tmp_path),
-            webhook_url=webhook.url,
-            desktop_notifications=False,
-            bell=False,
-        )
+        settings = webhook_settings(api_server, tmp_path, webhook)
         harness = Harness(settings, Clock())
         async with harness.run() as pilot:
             await harness.sync(pilot)

@@ -34,6 +34,7 @@ from monitor_tui.money import screen_money, screen_percent
 from monitor_tui.report_text import printable, short_name
 from monitor_tui.snapshot import Snapshot
 from monitor_tui.store import Store
+from monitor_tui.views.forms import mark_field, say
 from monitor_tui.views.live import span
 
 FIELDS = {
@@ -212,20 +213,19 @@ class BudgetView(VerticalScroll):
         shown = form_values(self._shown_budget, self.settings.timezone)
         return {name: f.value for name, f in self._inputs().items()} != shown
 
+    def _mark(self, name: str, error: str | None) -> None:
+        mark_field(
+            self.query_one(f"#error-{name}", Static),
+            self.query_one(f"#field-{name}", Input),
+            error,
+        )
+
     def _show_errors(self, errors: dict[str, str]) -> None:
         for name in FIELDS:
-            box = self.query_one(f"#error-{name}", Static)
-            box.display = name in errors
-            box.update(f"✗ {errors.get(name, '')}")
-            self.query_one(f"#field-{name}", Input).set_class(
-                name in errors, "-invalid"
-            )
+            self._mark(name, errors.get(name))
 
     def _say(self, text: str, *, problem: bool = False) -> None:
-        status = self.query_one("#form-status", Static)
-        status.set_class(problem, "problem")
-        status.display = bool(text)
-        status.update(text)
+        say(self.query_one("#form-status", Static), text, problem=problem)
 
     @on(Input.Changed)
     def _field_changed(self, event: Input.Changed) -> None:
@@ -235,16 +235,12 @@ class BudgetView(VerticalScroll):
             return
         # After a refused save, a field being fixed says what is still wrong,
         # and loses its mark as soon as it is right.
-        box = self.query_one(f"#error-{name}", Static)
         try:
             PARSERS[name](event.value)
         except BudgetError as exc:
-            box.update(f"✗ {exc}")
-            box.display = True
-            event.input.add_class("-invalid")
+            self._mark(name, str(exc))
             return
-        box.display = False
-        event.input.remove_class("-invalid")
+        self._mark(name, None)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")

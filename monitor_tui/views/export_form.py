@@ -36,7 +36,8 @@ from monitor_tui.export import (
     initial_range,
     reading_note,
 )
-from monitor_tui.report_text import printable, short_name
+from monitor_tui.report_text import short_name
+from monitor_tui.views.forms import mark_field, say
 
 log = logging.getLogger(__name__)
 
@@ -344,18 +345,14 @@ class ExportForm(Vertical):
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         for name in ("dates", "path"):
-            box = self.query_one(f"#{name}-error", Static)
-            box.display = name in errors
-            box.update(f"✗ {printable(errors.get(name, ''))}")
-            self.query_one(f"#export-{name}", Input).set_class(
-                name in errors, "-invalid"
+            mark_field(
+                self.query_one(f"#{name}-error", Static),
+                self.query_one(f"#export-{name}", Input),
+                errors.get(name),
             )
 
     def _say(self, text: str, *, problem: bool = False) -> None:
-        status = self.query_one("#export-status", Static)
-        status.set_class(problem, "problem")
-        status.display = bool(text)
-        status.update(printable(text))
+        say(self.query_one("#export-status", Static), text, problem=problem)
 
     def _dates(self) -> tuple[date, date]:
         """The custom range's dates, checked as the Analytics tab checks them.
