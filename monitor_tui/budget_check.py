@@ -142,6 +142,8 @@ def _check_store(settings: Settings, sync: bool, clock: Callable) -> Verdict:
             return unknown(
                 "no budget set; set one with `monitor-tui budget set AMOUNT`"
             )
+        from monitor_tui.sync import reprice_if_changed
+
         if sync:
             from monitor_tui.sync import open_syncer
 
@@ -153,9 +155,9 @@ def _check_store(settings: Settings, sync: bool, clock: Callable) -> Verdict:
             if not result.ok:
                 return unknown(f"the sync failed: {result.error}")
         now = clock()
-        report = current_report(
-            Store(settings.store_dir), settings.origin, budget, settings.zone, now
-        )
+        store = Store(settings.store_dir)
+        reprice_if_changed(store, settings.price_overrides)
+        report = current_report(store, settings.origin, budget, settings.zone, now)
     except (StoreError, Timeout) as exc:
         return unknown(str(exc))
     except OSError as exc:

@@ -232,10 +232,14 @@ def _sync(settings: Settings, clock: Clock) -> SyncResult:
 def _report(settings: Settings, store: Store, clock: Clock) -> Report:
     from monitor_tui.snapshot import current_report
     from monitor_tui.spool import ingest
+    from monitor_tui.sync import reprice_if_changed
 
     # Calls recorded by the user's programs count in every total read.
     calls_store = Store(settings.data_dir)
     ingest(calls_store, settings.data_dir)
+    for priced in {store.data_dir: store, calls_store.data_dir: calls_store}.values():
+        # Edited [prices] or a new price data release apply to stored rows too.
+        reprice_if_changed(priced, settings.price_overrides)
     return current_report(
         store,
         settings.origin,

@@ -15,6 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from monitor_tui.price_overrides import (
+    PriceOverride,
+    PriceOverrideError,
+    parse_price_overrides,
+)
+
 APP_NAME = "monitor-tui"
 
 
@@ -58,6 +64,9 @@ class Settings:
     """Where ``monitor-tui.log`` is kept."""
     warnings: tuple[str, ...] = ()
     """Problems worth telling the user that do not stop anything."""
+    price_overrides: Mapping[str, PriceOverride] = field(default_factory=dict)
+    """Negotiated token rates by model, from the ``[prices]`` table; they win
+    over the price data."""
 
     @property
     def use_demo(self) -> bool:
@@ -102,9 +111,15 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "bell": bool,
     "desktop_notifications": bool,
     "webhook_url": str,
+    "prices": dict,
 }
 
-_EXPECTED = {int: "a whole number", str: "a quoted string", bool: "true or false"}
+_EXPECTED = {
+    int: "a whole number",
+    str: "a quoted string",
+    bool: "true or false",
+    dict: 'a table of models, e.g. [prices."gpt-4o"]',
+}
 
 
 def default_config_path() -> Path:
@@ -173,6 +188,14 @@ CONFIG_TEMPLATE = """\
 # POST alerts as Slack-compatible JSON to this URL (it is a secret: it is never
 # logged or shown in full).
 # webhook_url = "https://hooks.slack.com/services/..."
+
+# Negotiated prices, in dollars per million tokens, win over the built-in price
+# data for the models named (a name without its date covers every dated
+# snapshot). Rows priced this way are marked "override".
+# [prices."gpt-4o"]
+# input = 2.00
+# cached_input = 1.00
+# output = 8.00
 """
 
 
@@ -314,6 +337,10 @@ def load_settings(
         raise ConfigError("--data-dir is empty; give a directory")
     if timezone is not None and not timezone.strip():
         raise ConfigError("--timezone is empty; give an IANA name such as UTC")
+    try:
+        price_overrides = parse_price_overrides(file.get("prices"))
+    except PriceOverrideError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     settings = Settings(
         admin_key=_clean_key(env.get("OPENAI_ADMIN_KEY") or file.get("admin_key")),
         base_url=env.get("OPENAI_BASE_URL") or None,
@@ -335,5 +362,6 @@ def load_settings(
         or None,
         log_dir=Path(env.get("MONITOR_TUI_LOG_DIR") or default_log_dir()),
         warnings=tuple(w for w in [_exposed_secrets(path, file)] if w),
+        price_overrides=price_overrides,
     )
     return _check(settings)

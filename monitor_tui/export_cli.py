@@ -207,9 +207,12 @@ def run_export(
     Store problems are left to the caller, which reports them for every command.
     """
     from monitor_tui.export import DestinationExists, ExportError, NotAFile, export
+    from monitor_tui.store import Store
+    from monitor_tui.sync import reprice_if_changed
 
     now = clock()
     today = now.astimezone(settings.zone).date()
+    reprice_if_changed(Store(settings.store_dir), settings.price_overrides)
     try:
         request = request_from(args, today, _period_first_day(settings, now))
         result = export(settings, request, now)

@@ -12,10 +12,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from monitor_tui.billed_gap import BilledGap, billed_gap
 from monitor_tui.money import json_money
 from monitor_tui.period import BillingPeriod
 from monitor_tui.store import Store
-from monitor_tui.usage import USAGE_ENDPOINTS, UsageRow, align, total_tokens
+from monitor_tui.usage import (
+    USAGE_ENDPOINTS,
+    CostRow,
+    UsageRow,
+    align,
+    total_tokens,
+)
 
 BURN_RATE_SLACK_SECONDS = 180
 """A burn rate is shown only if minute buckets were read this recently: a sync
@@ -36,6 +43,8 @@ class ModelLine:
     requests: int
     cost_usd: Decimal | None
     price_state: str
+    price_source: str | None = None
+    """Where the price came from, or why there is none."""
 
     @property
     def priced(self) -> bool:
@@ -78,6 +87,8 @@ class Report:
     period: a share of ``spend_usd``, never added to it. None when not read."""
     tracked_calls: int = 0
     """How many calls were recorded with ``track`` in the period."""
+    billed_gap: BilledGap | None = None
+    """How far the bill is from the estimate, and why."""
 
     def to_json(self) -> dict[str, Any]:
         """The report as the documented JSON object (money as 6-place strings)."""
@@ -115,6 +126,11 @@ class Report:
             "billed_other_currencies": list(self.billed_other_currencies),
             "tracked_spend_usd": json_money(self.tracked_spend_usd),
             "tracked_calls": self.tracked_calls,
+            "billed_gap": (
+                None
+                if self.billed_gap is None
+                else self.billed_gap.to_json(json_money, when)
+            ),
             "models": [
                 {
                     "model": line.model,
@@ -125,6 +141,7 @@ class Report:
                     "cost_usd": json_money(line.cost_usd),
                     "priced": line.priced,
                     "price_state": line.price_state,
+                    "price_source": line.price_source,
                 }
                 for line in self.models
             ],
@@ -170,7 +187,21 @@ def _model_lines(rows: list[UsageRow]) -> tuple[ModelLine, ...]:
     for model, group in grouped.items():
         states = {r.get("price_state") for r in group}
         unpriced = any(r.get("cost_usd") is None for r in group)
-        state = "unpriced" if unpriced else ("free" if states == {"free"} else "priced")
+        if unpriced:
+            state = "unpriced"
+        elif "override" in states:
+            state = "override"
+        else:
+            state = "free" if states == {"free"} else "priced"
+        # The reason a model has no price matters most; else where its price
+        # came from.
+        sources = sorted(
+            {
+                str(r["price_source"])
+                for r in group
+                if r.get("price_source") and (r.get("cost_usd") is None or not unpriced)
+            }
+        )
         lines.append(
             ModelLine(
                 model=model,
@@ -180,6 +211,7 @@ def _model_lines(rows: list[UsageRow]) -> tuple[ModelLine, ...]:
                 requests=sum(r["requests"] for r in group),
                 cost_usd=None if unpriced else _cost(group),
                 price_state=state,
+                price_source="; ".join(sources) or None,
             )
         )
     lines.sort(key=lambda line: (-(line.cost_usd or 0), line.model))
@@ -253,7 +285,10 @@ def billed_usd(
     which are never converted: an exchange rate would be a guess."""
     if store.watermark(origin, "costs", "1d") is None:
         return None, set()
-    cost_rows = store.cost_rows(origin, start, end)
+    return _billed(store.cost_rows(origin, start, end))
+
+
+def _billed(cost_rows: list[CostRow]) -> tuple[Decimal, set[str]]:
     billed = sum(
         (Decimal(r["amount"]) for r in cost_rows if r["currency"] == "usd"),
         Decimal(0),
@@ -294,6 +329,13 @@ def build_report(
             crossing = _at(reach) if reach < end else None
 
     billed, other_currencies = billed_usd(store, origin, start, end)
+    gap = billed_gap(
+        rows,
+        store.cost_rows(origin, start, end) if billed is not None else [],
+        billed,
+        period.start,
+        other_currencies,
+    )
 
     last = store.last_sync(origin) or {}
     tokens_per_min, usd_per_hour = _burn_rate(store, origin, at)
@@ -321,6 +363,7 @@ def build_report(
         project_spend=_project_spend(rows),
         skipped_results=last["skipped"] if type(last.get("skipped")) is int else 0,
         billed_other_currencies=tuple(sorted(other_currencies)),
+        billed_gap=gap,
     )
 
 

@@ -711,6 +711,53 @@ class Store:
             finally:
                 db.close()
 
+    # Prices: what the stored rows were priced on
+
+    def price_basis(self) -> str | None:
+        """What the stored usage rows were priced on (the price data's version and
+        the overrides), or None before any pricing was recorded."""
+        for doc in self._read_state("pricing"):
+            basis = doc.get("basis")
+            return basis if isinstance(basis, str) else None
+        return None
+
+    def reprice_usage(
+        self, price_rows: Callable[[list[UsageRow]], list[UsageRow]], basis: str
+    ) -> int:
+        """Price every stored usage row again with ``price_rows`` and record
+        ``basis`` as what they are priced on, all under the lock so no sync
+        stores rows priced the old way meanwhile.
+
+        Returns:
+            How many rows were priced again.
+        """
+        repriced = 0
+        with self._writing():
+            paths = [self.data_dir / "minute.json"]
+            for split in (_HOURLY, _DAILY, _CALLS):
+                paths.extend(sorted((self.data_dir / split.folder).glob("*.json")))
+            for path in paths:
+                try:
+                    docs = self._read_docs(path, "usage", _usage_row_problem)
+                except DamagedFile as exc:
+                    self._set_aside(exc)
+                    continue
+                if not docs:
+                    continue
+                data = OrjsonStorage(path).read() or {}
+                table = data.get("usage", {})
+                rows = price_rows([dict(doc) for doc in table.values()])
+                data["usage"] = dict(zip(table, rows, strict=True))
+                OrjsonStorage(path).write(data)
+                repriced += len(rows)
+            db = self._open_state()
+            try:
+                db.table("pricing").truncate()
+                db.table("pricing").insert({"basis": basis})
+            finally:
+                db.close()
+        return repriced
+
     # Preferences the app remembers (the theme)
 
     def preference(self, name: str) -> Any:

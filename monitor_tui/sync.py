@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,9 @@ from monitor_tui.sources import Page, Source, SyncError
 
 if TYPE_CHECKING:
     from monitor_tui.config import Settings
+    from monitor_tui.price_overrides import PriceOverride
     from monitor_tui.pricing import Pricer
+from monitor_tui.pricing import price_basis
 from monitor_tui.store import MINUTE_RETENTION_SECONDS, Store
 from monitor_tui.usage import (
     COST_DIMENSIONS,
@@ -150,6 +152,38 @@ def plan_windows(
     return windows
 
 
+def reprice_if_changed(
+    store: Store,
+    overrides: Mapping[str, PriceOverride],
+    pricer: Callable[[], Pricer] | None = None,
+) -> int:
+    """Price every stored row again if it was priced on another basis (another
+    price data release, other overrides), before totals are read or new rows
+    join them. Cheap when nothing changed: the price data loads only to reprice.
+
+    Returns:
+        How many rows were priced again.
+    """
+    basis = price_basis(overrides)
+    if store.price_basis() == basis:
+        return 0
+    if pricer is None:
+        from monitor_tui.pricing import Pricer
+
+        chosen = Pricer(overrides)
+    else:
+        chosen = pricer()
+    began = time.perf_counter()
+    repriced = store.reprice_usage(chosen.price_rows, basis)
+    log.info(
+        "priced %d stored rows again on %s in %.2f s",
+        repriced,
+        basis,
+        time.perf_counter() - began,
+    )
+    return repriced
+
+
 def _collect(
     pages: Iterable[Page],
     window: Window,
@@ -181,12 +215,14 @@ class Syncer:
         history_days: int = 90,
         clock: Callable[[], int] | None = None,
         pricer: Pricer | None = None,
+        price_overrides: Mapping[str, PriceOverride] | None = None,
     ) -> None:
         self.store = store
         self.source = source
         self.history_days = history_days
         self._clock = clock or (lambda: int(time.time()))
         self._pricer = pricer
+        self.price_overrides = dict(price_overrides or {})
 
     @property
     def pricer(self) -> Pricer:
@@ -194,7 +230,7 @@ class Syncer:
         if self._pricer is None:
             from monitor_tui.pricing import Pricer
 
-            self._pricer = Pricer()
+            self._pricer = Pricer(self.price_overrides)
         return self._pricer
 
     def close(self) -> None:
@@ -226,6 +262,7 @@ class Syncer:
         )
         began = time.perf_counter()
         try:
+            reprice_if_changed(self.store, self.price_overrides, lambda: self.pricer)
             repairs = len(self.store.recovered)
             self._read_windows(now, result, stopping)
             if len(self.store.recovered) > repairs:
@@ -356,4 +393,5 @@ def open_syncer(settings: Settings, clock: Callable[[], int]) -> Syncer:
         source,
         history_days=settings.history_days,
         clock=clock,
+        price_overrides=settings.price_overrides,
     )

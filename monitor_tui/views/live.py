@@ -247,17 +247,7 @@ class LiveView(VerticalScroll):
                 f"far · {screen_money(report.forecast_recent_usd)} at the last 24 "
                 "hours' pace",
             )
-        if report.billed_usd is None:
-            billed = "— (OpenAI's daily costs have not been read yet)"
-        else:
-            billed = (
-                f"{screen_money(report.billed_usd)} in OpenAI's daily costs so far "
-                "(they lag by about a day)"
-            )
-        if report.billed_other_currencies:
-            others = ", ".join(c.upper() for c in report.billed_other_currencies)
-            billed += f"; amounts in {printable(others)} are left out"
-        grid.add_row("Billed", billed)
+        self._add_billed(grid, snapshot)
         if report.skipped_results:
             grid.add_row(
                 Text("Skipped", style="bold"),
@@ -295,13 +285,72 @@ class LiveView(VerticalScroll):
             f"{self._moment(snapshot, report.period.end)}, in "
             f"{span(report.period.end - snapshot.now)}",
         )
-        if report.unpriced_models:
-            names = ", ".join(short_name(m, 40) for m in report.unpriced_models)
-            grid.add_row(
-                Text("Unpriced", style="bold"),
-                Text(f"spend is a lower bound; no price for {names}"),
-            )
+        grid.add_row("Prices", self._prices(snapshot))
+        grid.add_row("Data", self._data_state(snapshot))
         return grid
+
+    @staticmethod
+    def _add_billed(grid: Table, snapshot: Snapshot) -> None:
+        """The bill beside the estimate, the difference, and why they differ."""
+        report = snapshot.report
+        gap = report.billed_gap
+        if report.billed_usd is None:
+            grid.add_row("Billed", "— (OpenAI's daily costs have not been read yet)")
+            return
+        billed = Text(screen_money(report.billed_usd))
+        if gap is not None and gap.billed_through is not None:
+            last_day = gap.billed_through - timedelta(days=1)
+            billed.append(f" to {last_day:%a %d %b} (UTC days)")
+        billed.append(f" · estimate {screen_money(report.spend_usd)}")
+        if gap is not None and gap.difference_usd:
+            side = "above" if gap.difference_usd > 0 else "below"
+            billed.append(
+                f" · bill {screen_money(abs(gap.difference_usd))} {side} it",
+                style="bold",
+            )
+        grid.add_row("Billed", billed)
+        if gap is not None and gap.reasons:
+            grid.add_row(
+                "Why",
+                Text("\n".join(f"• {printable(reason)}" for reason in gap.reasons)),
+            )
+
+    @staticmethod
+    def _prices(snapshot: Snapshot) -> Text:
+        """How the models of the period are priced, as plainly as the report."""
+        lines = snapshot.report.models
+        if not lines:
+            return Text("— (no usage this period)")
+        by_state: dict[str, list[str]] = {}
+        for line in lines:
+            by_state.setdefault(line.price_state, []).append(line.model)
+        text = Text()
+        for state in ("priced", "override", "free", "unpriced"):
+            models = by_state.get(state)
+            if not models:
+                continue
+            if text:
+                text.append(" · ")
+            shown = f"{len(models)} {state}"
+            if state in ("override", "unpriced"):
+                names = ", ".join(short_name(printable(m), 28) for m in models[:3])
+                more = f" +{len(models) - 3}" if len(models) > 3 else ""
+                shown += f" ({names}{more})"
+            text.append(shown, style="bold" if state == "unpriced" else "")
+        if snapshot.report.spend_is_lower_bound:
+            text.append(" · spend is a lower bound")
+        return text
+
+    @staticmethod
+    def _data_state(snapshot: Snapshot) -> str:
+        state = snapshot.report.data_state
+        if state == "empty":
+            return "empty: no usage in this period yet"
+        if state == "complete":
+            return "complete"
+        if snapshot.sync.error:
+            return "partial: the last sync did not finish"
+        return "partial: the latest hours may still be revised by OpenAI"
 
     def _busiest(self, snapshot: Snapshot) -> Text:
         line = snapshot.busiest_model
