@@ -88,8 +88,8 @@ def _override_reason(rows: list[UsageRow]) -> str | None:
     if not overridden:
         return None
     return (
-        f"{_names(str(r.get('model')) for r in overridden)} use your [prices] "
-        "rates, which the bill may not"
+        f"{_names(str(r.get('model')) for r in overridden)}: priced at your "
+        "[prices] rates, which the bill may not use"
     )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import UTC, datetime
 
 from monitor_tui.money import screen_money, screen_percent
-from monitor_tui.report import Report, time_left
+from monitor_tui.report import ModelLine, Report, time_left
 from monitor_tui.sync import SyncResult
 
 SOURCE_LABELS = {"openai": "LIVE", "demo": "DEMO"}
@@ -87,6 +88,7 @@ def format_report(report: Report) -> str:
     if report.billed_other_currencies:
         others = ", ".join(c.upper() for c in report.billed_other_currencies)
         lines.append(f"           billed leaves out amounts in {printable(others)}")
+    lines.extend(_gap_lines(report))
     if report.skipped_results:
         lines.append(
             f"           the last sync skipped {report.skipped_results:,} results it "
@@ -148,7 +150,7 @@ def format_report(report: Report) -> str:
                 compact_count(line.cached_input_tokens),
                 compact_count(line.output_tokens),
                 compact_count(line.requests),
-                screen_money(line.cost_usd) if line.priced else "no price",
+                _model_cost(line),
             )
             lines.append(
                 " ".join(
@@ -156,7 +158,42 @@ def format_report(report: Report) -> str:
                     for cell, (title, width) in zip(cells, MODEL_COLUMNS, strict=True)
                 )
             )
+        if any(line.price_state == "override" for line in report.models):
+            lines.append("* priced at your [prices] rates from the config file")
     return "\n".join(lines)
+
+
+def _model_cost(line: ModelLine) -> str:
+    if not line.priced:
+        return "no price"
+    if line.price_state == "free":
+        return "free"
+    mark = " *" if line.price_state == "override" else ""
+    return screen_money(line.cost_usd) + mark
+
+
+def _gap_lines(report: Report) -> list[str]:
+    """How far the bill is from the estimate, and why, wrapped to 80 columns."""
+    gap = report.billed_gap
+    if gap is None or report.billed_usd is None:
+        return []
+    lines = []
+    if gap.difference_usd:
+        side = "above" if gap.difference_usd > 0 else "below"
+        lines.append(
+            f"           the bill is {screen_money(abs(gap.difference_usd))} "
+            f"{side} the estimate"
+        )
+    for reason in gap.reasons:
+        lines.extend(
+            textwrap.wrap(
+                printable(reason),
+                width=80,
+                initial_indent="           · ",
+                subsequent_indent="             ",
+            )
+        )
+    return lines
 
 
 def format_sync(result: SyncResult) -> str:
