@@ -23,6 +23,7 @@ from monitor_tui.sources import Page, Source, SyncError
 if TYPE_CHECKING:
     from monitor_tui.config import Settings
     from monitor_tui.pricing import Pricer
+from monitor_tui.names import NamesOutcome, refresh_names
 from monitor_tui.store import MINUTE_RETENTION_SECONDS, Store
 from monitor_tui.usage import (
     COST_DIMENSIONS,
@@ -73,6 +74,9 @@ class SyncResult:
     windows: list[WindowResult] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    names: NamesOutcome | None = None
+    """What the sync did about project and key names; None when they were not
+    due (or the usage read failed)."""
 
     @property
     def ok(self) -> bool:
@@ -187,6 +191,7 @@ class Syncer:
         self.history_days = history_days
         self._clock = clock or (lambda: int(time.time()))
         self._pricer = pricer
+        self._seen_projects: set[str] = set()
 
     @property
     def pricer(self) -> Pricer:
@@ -225,6 +230,7 @@ class Syncer:
             },
         )
         began = time.perf_counter()
+        self._seen_projects = set()
         try:
             repairs = len(self.store.recovered)
             self._read_windows(now, result, stopping)
@@ -238,6 +244,8 @@ class Syncer:
             # A page that does not parse must not leave half a window stored as
             # if it were whole; the watermark stays, so the window is read again.
             result.error = f"the API sent a page that could not be read: {exc}"
+        if result.ok and not stopping():
+            result.names = self._refresh_names(now)
         result.seconds = time.perf_counter() - began
 
         finished = self._clock()
@@ -268,6 +276,19 @@ class Syncer:
             f": {result.error}" if result.error else "",
         )
         return result
+
+    def _refresh_names(self, now: int) -> NamesOutcome | None:
+        """Read project and key names when they are due; a failure here never
+        fails the sync, whose usage is already stored."""
+        if not hasattr(self.source, "read_names"):
+            return None
+        try:
+            return refresh_names(
+                self.store, self.source.origin, self.source, now, self._seen_projects
+            )
+        except Exception as exc:  # names are a label; they must not fail a sync
+            log.warning("names: could not be updated: %s", exc)
+            return NamesOutcome(read=False, error=str(exc))
 
     def _read_windows(
         self, now: int, result: SyncResult, stopping: Callable[[], bool]
@@ -310,6 +331,9 @@ class Syncer:
                 ),
             )
             self.pricer.price_rows(rows)
+            self._seen_projects.update(
+                row["project_id"] for row in rows if row.get("project_id")
+            )
             outcome.rows = self.store.replace_usage(
                 origin, window.endpoint, window.width, span, rows, now=now
             )
