@@ -7,12 +7,13 @@ daily rows only before it; minute rows feed the burn rate and never a total.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from monitor_tui.money import json_money
+from monitor_tui.names import NO_PROJECT, Names, read_names
 from monitor_tui.period import BillingPeriod
 from monitor_tui.store import Store
 from monitor_tui.usage import USAGE_ENDPOINTS, UsageRow, align, total_tokens
@@ -68,7 +69,8 @@ class Report:
     data_state: str
     models: tuple[ModelLine, ...]
     project_spend: tuple[tuple[str, Decimal], ...] = ()
-    """Estimated spend of the period by project id, highest first."""
+    """Estimated spend of the period by project id (``(no project)`` for usage
+    without one), highest first."""
     skipped_results: int = 0
     """Results the last sync could not read (left out of every total)."""
     billed_other_currencies: tuple[str, ...] = ()
@@ -78,6 +80,18 @@ class Report:
     period: a share of ``spend_usd``, never added to it. None when not read."""
     tracked_calls: int = 0
     """How many calls were recorded with ``track`` in the period."""
+    names: Names = field(default_factory=Names)
+    """The project and API key names known when the report was built."""
+
+    def project_lines(self) -> tuple[tuple[str | None, str, Decimal], ...]:
+        """(project id or None, what to call it, spend) for each project with
+        spend, highest first; a project without a known name is called by its
+        id."""
+        lines = []
+        for project, spend in self.project_spend:
+            project_id = None if project == NO_PROJECT else project
+            lines.append((project_id, self.names.project_label(project_id), spend))
+        return tuple(lines)
 
     def to_json(self) -> dict[str, Any]:
         """The report as the documented JSON object (money as 6-place strings)."""
@@ -115,6 +129,14 @@ class Report:
             "billed_other_currencies": list(self.billed_other_currencies),
             "tracked_spend_usd": json_money(self.tracked_spend_usd),
             "tracked_calls": self.tracked_calls,
+            "projects": [
+                {
+                    "project_id": project,
+                    "name": self.names.project_name(project),
+                    "spend_usd": json_money(spend),
+                }
+                for project, _, spend in self.project_lines()
+            ],
             "models": [
                 {
                     "model": line.model,
@@ -190,7 +212,7 @@ def _project_spend(rows: list[UsageRow]) -> tuple[tuple[str, Decimal], ...]:
     spend: dict[str, Decimal] = {}
     for row in rows:
         if row.get("cost_usd") is not None:
-            project = row.get("project_id") or "(no project)"
+            project = row.get("project_id") or NO_PROJECT
             spend[project] = spend.get(project, Decimal(0)) + Decimal(row["cost_usd"])
     return tuple(sorted(spend.items(), key=lambda item: (-item[1], item[0])))
 
@@ -321,6 +343,7 @@ def build_report(
         project_spend=_project_spend(rows),
         skipped_results=last["skipped"] if type(last.get("skipped")) is int else 0,
         billed_other_currencies=tuple(sorted(other_currencies)),
+        names=read_names(store, origin),
     )
 
 
