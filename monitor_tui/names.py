@@ -195,7 +195,8 @@ def refresh_reason(
     """Why the names should be read now, or None when they need not be.
 
     They are read when never read or older than ``REFRESH_AFTER_SECONDS``, or
-    when usage names a project they do not know; but never twice within
+    when usage named a project they do not know (``seen_projects`` holds the
+    projects usage named since the last read); but never twice within
     ``RETRY_AFTER_SECONDS``, so a refused read or a project the lists do not
     know is not asked about at every sync.
     """
@@ -213,6 +214,14 @@ def refresh_reason(
     if unknown:
         return f"usage names unknown project {unknown[0]}"
     return None
+
+
+def _pending(record: Mapping[str, Any] | None) -> set[str]:
+    """Project ids usage named that the names did not know, waiting for a read."""
+    pending = (record or {}).get("pending")
+    if not isinstance(pending, list):
+        return set()
+    return {p for p in pending if isinstance(p, str)}
 
 
 @dataclass(frozen=True)
@@ -243,8 +252,17 @@ def refresh_names(
         What happened; None when the names were not due.
     """
     current = store.names(origin)
-    reason = refresh_reason(current, now, seen_projects)
+    known = names_from_record(current).projects
+    waiting = _pending(current)
+    pending = waiting | {p for p in seen_projects if p and p not in known}
+    reason = refresh_reason(current, now, pending)
     if reason is None:
+        if pending != waiting:
+            # Remembered, so that the read an hour on still happens when the
+            # sync then re-reads only recent buckets, which may not name them.
+            store.update_names(
+                origin, lambda record: {**(record or {}), "pending": sorted(pending)}
+            )
         return None
     try:
         directory = source.read_names()
@@ -253,7 +271,12 @@ def refresh_names(
         previous = (current or {}).get("error")
 
         def failed(record: dict[str, Any] | None) -> dict[str, Any]:
-            return {**(record or {}), "attempted_at": now, "error": error}
+            return {
+                **(record or {}),
+                "attempted_at": now,
+                "error": error,
+                "pending": sorted(pending),
+            }
 
         store.update_names(origin, failed)
         if error != previous:
@@ -263,7 +286,15 @@ def refresh_names(
     fresh = directory_record(directory)
 
     def succeeded(record: dict[str, Any] | None) -> dict[str, Any]:
-        return {**fresh, "read_at": now, "attempted_at": now, "error": None}
+        # Projects the lists did not have are forgotten: only usage naming
+        # them again asks again.
+        return {
+            **fresh,
+            "read_at": now,
+            "attempted_at": now,
+            "error": None,
+            "pending": [],
+        }
 
     store.update_names(origin, succeeded)
     log.info(

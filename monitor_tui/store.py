@@ -718,7 +718,7 @@ class Store:
 
     def names(self, origin: str) -> dict[str, Any] | None:
         """Return the names record of ``origin`` (projects, api_keys, read_at,
-        attempted_at, error), or None when they were never read or their file
+        attempted_at, error, pending), or None when they were never read or their file
         is damaged (they are read from the API again then)."""
         try:
             docs = self._read_docs(self.data_dir / NAMES_FILE, "names")
