@@ -27,7 +27,7 @@ from monitor_tui.names import (
 )
 from monitor_tui.period import billing_period
 from monitor_tui.report import build_report
-from monitor_tui.report_text import format_report
+from monitor_tui.report_text import format_report, format_sync
 from monitor_tui.sources.openai_api import OpenAISource
 from monitor_tui.store import Store
 from monitor_tui.sync import Syncer, open_syncer
@@ -123,6 +123,7 @@ def test_a_sync_stores_every_project_and_key_across_several_pages(store, api_ser
 
     names = read_names(store, "openai")
     assert result.names is not None and result.names.read
+    assert "names: 5 projects, 15 API keys" in format_sync(result)
     assert set(names.projects) == {f"proj_{p:02d}" for p in range(5)}
     assert names.projects["proj_04"].archived
     assert names.projects["proj_00"].name == "Customer support"
@@ -171,6 +172,7 @@ def test_a_refused_or_failed_names_read_keeps_the_sync_ok_and_the_old_names(
     assert result.ok and result.error is None
     assert result.names is not None and not result.names.read
     assert str(status) in (result.names.error or "")
+    assert "names not read (ids are shown)" in format_sync(result)
     assert read_names(store, "openai") == before
     warnings = [r for r in caplog.records if r.name == "monitor_tui.names"]
     assert len([r for r in warnings if r.levelno == logging.WARNING]) == 1
@@ -386,3 +388,28 @@ def test_the_demo_names_its_projects_and_keys(tmp_path):
     names = read_names(Store(settings.store_dir), "demo")
     assert names.project_label("proj_demo_webapp") == "Web app"
     assert names.key_label("key_demo_web") == "web-backend · sk-proj-...W3bq"
+
+
+def test_an_archived_project_whose_keys_cannot_be_listed_keeps_the_other_names(
+    store, api_server
+):
+    api_server.projects = [
+        *PROJECTS,
+        {
+            "id": "proj_old",
+            "name": "Old prototype",
+            "archived": True,
+            "api_keys": [
+                {"id": "key_old", "name": "old", "redacted_value": "sk-o...d"}
+            ],
+        },
+    ]
+    # Some project endpoints answer 400 for archived projects.
+    api_server.add_fault(400, retry_after=None, path_contains="proj_old/api_keys")
+    result = syncer(store, api_server).sync()
+
+    assert result.ok and result.names is not None and result.names.read
+    names = read_names(store, "openai")
+    assert names.project_label("proj_old") == "Old prototype"
+    assert names.key_label("key_ops_ci") == "ci-bot · sk-abc...def"
+    assert names.key_label("key_old") == "key_old"
