@@ -467,6 +467,14 @@ def _sync_json(result: SyncResult) -> dict[str, Any]:
             }
             for w in result.windows
         ],
+        "names": None
+        if result.names is None
+        else {
+            "read": result.names.read,
+            "projects": result.names.projects,
+            "api_keys": result.names.keys,
+            "error": result.names.error,
+        },
     }
 
 

@@ -7,13 +7,14 @@ daily rows only before it; minute rows feed the burn rate and never a total.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from monitor_tui.billed_gap import BilledGap, billed_gap
 from monitor_tui.money import json_money
+from monitor_tui.names import NO_PROJECT, Names, read_names
 from monitor_tui.period import BillingPeriod
 from monitor_tui.store import Store
 from monitor_tui.usage import (
@@ -77,7 +78,8 @@ class Report:
     data_state: str
     models: tuple[ModelLine, ...]
     project_spend: tuple[tuple[str, Decimal], ...] = ()
-    """Estimated spend of the period by project id, highest first."""
+    """Estimated spend of the period by project id (``(no project)`` for usage
+    without one), highest first."""
     skipped_results: int = 0
     """Results the last sync could not read (left out of every total)."""
     billed_other_currencies: tuple[str, ...] = ()
@@ -89,6 +91,18 @@ class Report:
     """How many calls were recorded with ``track`` in the period."""
     billed_gap: BilledGap | None = None
     """How far the bill is from the estimate, and why."""
+    names: Names = field(default_factory=Names)
+    """The project and API key names known when the report was built."""
+
+    def project_lines(self) -> tuple[tuple[str | None, str, Decimal], ...]:
+        """(project id or None, what to call it, spend) for each project with
+        spend, highest first; a project without a known name is called by its
+        id."""
+        lines = []
+        for project, spend in self.project_spend:
+            project_id = None if project == NO_PROJECT else project
+            lines.append((project_id, self.names.project_label(project_id), spend))
+        return tuple(lines)
 
     def to_json(self) -> dict[str, Any]:
         """The report as the documented JSON object (money as 6-place strings)."""
@@ -131,6 +145,14 @@ class Report:
                 if self.billed_gap is None
                 else self.billed_gap.to_json(json_money, when)
             ),
+            "projects": [
+                {
+                    "project_id": project,
+                    "name": self.names.project_name(project),
+                    "spend_usd": json_money(spend),
+                }
+                for project, _, spend in self.project_lines()
+            ],
             "models": [
                 {
                     "model": line.model,
@@ -222,7 +244,7 @@ def _project_spend(rows: list[UsageRow]) -> tuple[tuple[str, Decimal], ...]:
     spend: dict[str, Decimal] = {}
     for row in rows:
         if row.get("cost_usd") is not None:
-            project = row.get("project_id") or "(no project)"
+            project = row.get("project_id") or NO_PROJECT
             spend[project] = spend.get(project, Decimal(0)) + Decimal(row["cost_usd"])
     return tuple(sorted(spend.items(), key=lambda item: (-item[1], item[0])))
 
@@ -364,6 +386,7 @@ def build_report(
         skipped_results=last["skipped"] if type(last.get("skipped")) is int else 0,
         billed_other_currencies=tuple(sorted(other_currencies)),
         billed_gap=gap,
+        names=read_names(store, origin),
     )
 
 

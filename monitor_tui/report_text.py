@@ -160,6 +160,7 @@ def format_report(report: Report) -> str:
             )
         if any(line.price_state == "override" for line in report.models):
             lines.append("* priced at your [prices] rates from the config file")
+    lines.extend(_project_table(report))
     return "\n".join(lines)
 
 
@@ -196,6 +197,25 @@ def _gap_lines(report: Report) -> list[str]:
     return lines
 
 
+PROJECTS_SHOWN = 10
+"""Projects listed in the text report; the JSON report lists them all."""
+
+
+def _project_table(report: Report) -> list[str]:
+    """Spend by project, named where the name is known, when any usage names a
+    project."""
+    projects = report.project_lines()
+    if not any(project_id for project_id, _, _ in projects):
+        return []
+    width = MODEL_COLUMNS[0][1]
+    lines = ["", f"{'Project':<{width}} {'Cost':>15}"]
+    for _, label, spend in projects[:PROJECTS_SHOWN]:
+        lines.append(f"{short_name(label, width):<{width}} {screen_money(spend):>15}")
+    if len(projects) > PROJECTS_SHOWN:
+        lines.append(f"… and {len(projects) - PROJECTS_SHOWN} more (see --json)")
+    return lines
+
+
 def format_sync(result: SyncResult) -> str:
     """Render what a sync read: one line per window and a total."""
     lines = []
@@ -218,6 +238,11 @@ def format_sync(result: SyncResult) -> str:
             f"skipped {sum(result.skipped.values())} results the API sent that could "
             f"not be read ({reasons}); totals leave them out"
         )
+    names = result.names
+    if names is not None and names.read:
+        lines.append(f"names: {names.projects} projects, {names.keys} API keys")
+    elif names is not None:
+        lines.append(f"names not read (ids are shown): {printable(names.error or '')}")
     if result.error:
         lines.append(f"error: {result.error}")
     return "\n".join(lines)

@@ -43,6 +43,9 @@ is none older than 1 yet)."""
 STATE_FILE = "state.json"
 STATE_BACKUP = "state.json.bak"
 """The state file as it was before its last write, to restore if it is damaged."""
+NAMES_FILE = "names.json"
+"""Project and API key names, apart from the state: a large organization's
+names would otherwise be rewritten with every watermark."""
 
 MINUTE_RETENTION_SECONDS = 3 * 3600
 """Minute rows older than this are dropped: they only feed the burn rate."""
@@ -757,6 +760,55 @@ class Store:
             finally:
                 db.close()
         return repriced
+
+    # Project and API key names
+
+    def names(self, origin: str) -> dict[str, Any] | None:
+        """Return the names record of ``origin`` (projects, api_keys, read_at,
+        attempted_at, error, pending), or None when they were never read or their file
+        is damaged (they are read from the API again then)."""
+        try:
+            docs = self._read_docs(self.data_dir / NAMES_FILE, "names")
+        except DamagedFile as exc:
+            log.warning("%s; the names are read again at the next sync", exc)
+            return None
+        for doc in docs:
+            if doc.get("origin") == origin:
+                return dict(doc)
+        return None
+
+    def update_names(
+        self,
+        origin: str,
+        update: Callable[[dict[str, Any] | None], dict[str, Any]],
+    ) -> None:
+        """Replace ``origin``'s names record with what ``update`` makes of the
+        one on disk, under the lock.
+
+        Raises:
+            ValueError: an API key's ``redacted_value`` does not look redacted
+                (it has no ``...``): a full key is never written.
+        """
+        path = self.data_dir / NAMES_FILE
+        with self._writing():
+            current = self.names(origin)
+            if current is None and path.exists():
+                try:
+                    self._read_docs(path, "names")
+                except DamagedFile:
+                    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+                    os.replace(path, path.with_name(f"{path.name}.damaged-{stamp}"))
+            record = {**update(current), "origin": origin}
+            keys = record.get("api_keys") or {}
+            for key_id, key in keys.items():
+                redacted = key.get("redacted_value")
+                if redacted is not None and "..." not in str(redacted):
+                    raise ValueError(f"the value of API key {key_id} is not redacted")
+            db = TinyDB(path, storage=_BatchedStorage(OrjsonStorage))
+            try:
+                db.table("names").upsert(record, Query().origin == origin)
+            finally:
+                db.close()
 
     # Preferences the app remembers (the theme)
 

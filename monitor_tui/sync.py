@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from monitor_tui.config import Settings
     from monitor_tui.price_overrides import PriceOverride
     from monitor_tui.pricing import Pricer
+from monitor_tui.names import NamesOutcome, refresh_names
 from monitor_tui.pricing import price_basis
 from monitor_tui.store import MINUTE_RETENTION_SECONDS, Store
 from monitor_tui.usage import (
@@ -75,6 +76,9 @@ class SyncResult:
     windows: list[WindowResult] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    names: NamesOutcome | None = None
+    """What the sync did about project and key names; None when they were not
+    due (or the usage read failed)."""
 
     @property
     def ok(self) -> bool:
@@ -223,6 +227,7 @@ class Syncer:
         self._clock = clock or (lambda: int(time.time()))
         self._pricer = pricer
         self.price_overrides = dict(price_overrides or {})
+        self._seen_projects: set[str] = set()
 
     @property
     def pricer(self) -> Pricer:
@@ -261,6 +266,7 @@ class Syncer:
             },
         )
         began = time.perf_counter()
+        self._seen_projects = set()
         try:
             reprice_if_changed(self.store, self.price_overrides, lambda: self.pricer)
             repairs = len(self.store.recovered)
@@ -275,6 +281,8 @@ class Syncer:
             # A page that does not parse must not leave half a window stored as
             # if it were whole; the watermark stays, so the window is read again.
             result.error = f"the API sent a page that could not be read: {exc}"
+        if result.ok and not stopping():
+            result.names = self._refresh_names(now)
         result.seconds = time.perf_counter() - began
 
         finished = self._clock()
@@ -305,6 +313,19 @@ class Syncer:
             f": {result.error}" if result.error else "",
         )
         return result
+
+    def _refresh_names(self, now: int) -> NamesOutcome | None:
+        """Read project and key names when they are due; a failure here never
+        fails the sync, whose usage is already stored."""
+        if not hasattr(self.source, "read_names"):
+            return None
+        try:
+            return refresh_names(
+                self.store, self.source.origin, self.source, now, self._seen_projects
+            )
+        except Exception as exc:  # names are a label; they must not fail a sync
+            log.warning("names: could not be updated: %s", exc)
+            return NamesOutcome(read=False, error=str(exc))
 
     def _read_windows(
         self, now: int, result: SyncResult, stopping: Callable[[], bool]
@@ -347,6 +368,9 @@ class Syncer:
                 ),
             )
             self.pricer.price_rows(rows)
+            self._seen_projects.update(
+                row["project_id"] for row in rows if row.get("project_id")
+            )
             outcome.rows = self.store.replace_usage(
                 origin, window.endpoint, window.width, span, rows, now=now
             )

@@ -224,9 +224,7 @@ async def test_choosing_a_project_row_filters_the_tab_and_x_shows_all_again(
             "gpt-4.1-2025-04-14",
             "o3-2025-04-16",
         }
-        assert "Only project proj_demo_research" in str(
-            app.query_one("#status", Static).content
-        )
+        assert "Only project Research" in str(app.query_one("#status", Static).content)
 
         seen = len(app.computed())
         await pilot.press("x")

@@ -7,7 +7,7 @@ is compared with, and returns one immutable ``Analytics`` that the tab draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -53,6 +53,7 @@ from monitor_tui.analytics.tally import (
     totals,
 )
 from monitor_tui.budget import Budget
+from monitor_tui.names import Names, read_names
 from monitor_tui.report import period_usage_rows
 from monitor_tui.store import Store
 from monitor_tui.usage import USAGE_ENDPOINTS
@@ -127,6 +128,8 @@ class Analytics:
     savings: Savings
     read_from: datetime | None
     """Where the usage read into the store begins; None if nothing was read."""
+    names: Names = field(default_factory=Names)
+    """The project and key names the lines are labelled with."""
 
     @property
     def range_is_complete(self) -> bool:
@@ -237,8 +240,9 @@ def compute_analytics(
     current = tally(period_usage_rows(store, origin, *range.epochs), project)
     before = tally(period_usage_rows(store, origin, *range.previous.epochs), project)
     spend = totals(current)
+    names = read_names(store, origin)
     lines = {
-        dimension: breakdown(current, before, dimension, spend.spend_usd)
+        dimension: breakdown(current, before, dimension, spend.spend_usd, names)
         for dimension in DIMENSIONS
     }
     pace = None if budget is None else daily_pace(budget, now)
@@ -260,4 +264,5 @@ def compute_analytics(
         daily=daily_trend(current, range, zone, pace),
         savings=estimate_savings(current, pricer or _pricer()),
         read_from=None if read_from is None else datetime.fromtimestamp(read_from, UTC),
+        names=names,
     )

@@ -3,10 +3,11 @@ and API key with their share of spend and cache hit rate."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from monitor_tui.names import Names
 from monitor_tui.usage import UsageRow
 
 ZERO = Decimal(0)
@@ -157,13 +158,13 @@ class BreakdownLine:
     """Its cost as a percentage of the range's spend; None when nothing was spent."""
     previous_cost_usd: Decimal
     """Its cost in the span the range is compared with."""
+    name: str | None = None
+    """The project's name, or the key's name and redacted value, when known."""
 
     @property
     def label(self) -> str:
-        """What to call it on screen."""
-        # TODO: show project and key names; the store keeps only their ids until
-        # the Projects API is synced.
-        return self.key or "(none)"
+        """What to call it on screen: its name, else its model or id."""
+        return self.name or self.key or "(none)"
 
     @property
     def cache_hit_rate(self) -> Decimal | None:
@@ -190,8 +191,18 @@ def _fold(counts: Tally, dimension: str) -> dict[str, list]:
     return lines
 
 
+def _namer(dimension: str, names: Names | None) -> Callable[[str], str | None]:
+    if names is None or dimension == "model":
+        return lambda key: None
+    return names.project_name if dimension == "project" else names.key_name
+
+
 def breakdown(
-    counts: Tally, previous: Tally, dimension: str, spend: Decimal
+    counts: Tally,
+    previous: Tally,
+    dimension: str,
+    spend: Decimal,
+    names: Names | None = None,
 ) -> tuple[BreakdownLine, ...]:
     """The lines of one breakdown (``model``, ``project`` or ``key``), the most
     expensive first, then the most tokens.
@@ -201,7 +212,9 @@ def breakdown(
         previous: the tally of the span it is compared with.
         dimension: one of ``DIMENSIONS``.
         spend: the range's total spend, for each line's share.
+        names: the project and key names to label the lines with.
     """
+    name_of = _namer(dimension, names)
     before = {key: sums[COST] for key, sums in _fold(previous, dimension).items()}
     lines = [
         BreakdownLine(
@@ -214,6 +227,7 @@ def breakdown(
             unpriced=bool(sums[UNPRICED]),
             share=percent(sums[COST], spend),
             previous_cost_usd=before.get(key, ZERO),
+            name=name_of(key) if key else None,
         )
         for key, sums in _fold(counts, dimension).items()
     ]

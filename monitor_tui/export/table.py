@@ -4,7 +4,7 @@ API key, with the totals and the report's metadata, ready for any format."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from monitor_tui.analytics import Range
 from monitor_tui.analytics.tally import Totals, tally, totals
 from monitor_tui.export.coverage import Coverage, read_coverage
 from monitor_tui.export_choices import GROUPINGS
+from monitor_tui.names import Names, read_names
 from monitor_tui.report import billed_usd, data_state, period_usage_rows
 from monitor_tui.store import Store
 from monitor_tui.usage import WIDTH_SECONDS, UsageRow
@@ -95,6 +96,9 @@ class ExportTable:
     range that starts before it is ``partial``: the days before were not read."""
     read_until: datetime | None = None
     """Where the usage read into the store ends: the last sync."""
+    names: Names = field(default_factory=Names)
+    """Project and key names for the ``project_name`` and ``api_key_name``
+    columns, which are empty for an id without a known name."""
 
     @property
     def nothing_read(self) -> bool:
@@ -127,10 +131,10 @@ class ExportTable:
             keys = (row.key, self.local(row.start), self.local(row.end))
         elif self.group_by == "model":
             keys = (row.key,)
+        elif self.group_by == "project":
+            keys = (row.key, self.names.project_name(row.key))
         else:
-            # TODO: fill the names once project and key names are synced; the
-            # store keeps only ids so far.
-            keys = (row.key, None)
+            keys = (row.key, self.names.key_name(row.key))
         return (
             *keys,
             row.input_tokens,
@@ -369,4 +373,5 @@ def build_table(
         project=project,
         read_from=_moment(coverage.usage_from),
         read_until=_moment(coverage.usage_until),
+        names=read_names(store, origin),
     )

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor_tui.names import Directory, KeyName, ProjectName
 from monitor_tui.sources import Page
 from monitor_tui.usage import USAGE_ENDPOINTS, WIDTH_SECONDS, align
 
@@ -120,6 +121,23 @@ DEMO_GROUPS = (
     ),
 )
 """The demo organization: several models, projects and keys."""
+
+DEMO_PROJECTS = {
+    "proj_demo_webapp": "Web app",
+    "proj_demo_support": "Support assistant",
+    "proj_demo_research": "Research",
+    "proj_demo_data": "Data pipeline",
+    "proj_demo_search": "Search index",
+}
+"""The demo's project names, by project id."""
+DEMO_KEYS = {
+    "key_demo_web": ("web-backend", "sk-proj-...W3bq"),
+    "key_demo_helpdesk": ("helpdesk-bot", "sk-proj-...H7dk"),
+    "key_demo_notebooks": ("notebooks", "sk-proj-...N0tb"),
+    "key_demo_etl": ("nightly-etl", "sk-svcacct-...E7l9"),
+    "key_demo_indexer": ("indexer", "sk-proj-...Ix42"),
+}
+"""The demo's API keys: id -> (name, redacted value)."""
 
 # Share of the peak rate in each hour of the local day: quiet nights, a working
 # day, and the busiest stretch late in the evening.
@@ -316,3 +334,15 @@ class DemoOrganization:
                 }
             )
         yield {"object": "page", "data": data, "has_more": False, "next_page": None}
+
+    def read_names(self) -> Directory:
+        """The demo's projects and keys, as the admin list endpoints name them."""
+        keys = {(g.api_key_id, g.project_id) for g in self.groups}
+        return Directory(
+            tuple(ProjectName(pid, name) for pid, name in DEMO_PROJECTS.items()),
+            tuple(
+                KeyName(key, *DEMO_KEYS[key], project)
+                for key, project in sorted(keys)
+                if key in DEMO_KEYS
+            ),
+        )

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import orjson
 
+from monitor_tui.names import Directory, KeyName, ProjectName
 from monitor_tui.sources import Page, SyncError
 
 log = logging.getLogger(__name__)
@@ -21,11 +23,18 @@ log = logging.getLogger(__name__)
 PAGE_LIMITS = {"1m": 1440, "1h": 168, "1d": 31}
 """The most buckets the API returns per page, per width."""
 COSTS_PAGE_LIMIT = 180
+LIST_PAGE_LIMIT = 100
+"""The most projects or API keys the list endpoints return per page."""
 
 ADMIN_KEY_HELP = (
     "an organization admin key with the api.usage.read scope is needed; an "
     "organization owner creates one at "
     "https://platform.openai.com/settings/organization/admin-keys"
+)
+
+NAMES_KEY_HELP = (
+    "project and key names need an admin key that may read projects and their "
+    "API keys; ids are shown until then"
 )
 
 
@@ -92,10 +101,16 @@ class OpenAISource:
             seen.add(cursor)
 
     def _request(self, call: Callable[..., Any], params: dict[str, Any]) -> bytes:
-        openai = self._openai
         self.requests += 1
-        try:
+        with self._api_errors():
             return call(**params).http_response.content
+
+    @contextmanager
+    def _api_errors(self) -> Iterator[None]:
+        """Turn the SDK's errors into a ``SyncError`` whose message holds no key."""
+        openai = self._openai
+        try:
+            yield
         except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
             raise SyncError(
                 f"the API refused the key ({exc.status_code}): {ADMIN_KEY_HELP}"
@@ -147,6 +162,55 @@ class OpenAISource:
         yield from self._pages(
             call, params, lambda raw: json.loads(raw, parse_float=Decimal)
         )
+
+    def read_names(self) -> Directory:
+        """Every project, archived ones too, and every key of each project.
+
+        The SDK's list pages follow ``after`` cursors by themselves. Keys are
+        asked for whatever their owner's access (``any``): otherwise the API
+        leaves out keys of owners who left the project, whose past usage still
+        names them.
+        """
+        openai = self._openai
+        admin = self._client.admin.organization
+        projects: list[ProjectName] = []
+        keys: list[KeyName] = []
+        with self._api_errors():
+            try:
+                for project in admin.projects.list(
+                    limit=LIST_PAGE_LIMIT, include_archived=True
+                ):
+                    archived = project.status == "archived" or bool(project.archived_at)
+                    projects.append(
+                        ProjectName(project.id, project.name or "", archived)
+                    )
+                for project in projects:
+                    keys.extend(self._project_keys(project))
+            except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+                raise SyncError(
+                    f"the API refused to list projects and API keys "
+                    f"({exc.status_code}): {NAMES_KEY_HELP}"
+                ) from None
+        return Directory(tuple(projects), tuple(keys))
+
+    def _project_keys(self, project: ProjectName) -> list[KeyName]:
+        try:
+            pages = self._client.admin.organization.projects.api_keys.list(
+                project_id=project.id,
+                limit=LIST_PAGE_LIMIT,
+                owner_project_access="any",
+            )
+            return [
+                KeyName(key.id, key.name, key.redacted_value, project.id)
+                for key in pages
+            ]
+        except self._openai.BadRequestError:
+            if not project.archived:
+                raise
+            # Some project endpoints answer 400 for an archived project; its
+            # keys then keep showing as ids rather than failing every name.
+            log.info("no API keys listed for archived project %s", project.id)
+            return []
 
 
 def _error_message(exc: Any) -> str:

@@ -38,6 +38,7 @@ from monitor_tui.analytics import (
 from monitor_tui.analytics.text import local_moment
 from monitor_tui.config import Settings
 from monitor_tui.money import screen_money
+from monitor_tui.names import Names
 from monitor_tui.report_text import printable, short_name
 from monitor_tui.snapshot import load_budget
 from monitor_tui.store import Store, StoreError, data_dir_problem
@@ -519,7 +520,8 @@ class AnalyticsView(VerticalScroll):
                     " on; the range's earlier days show nothing."
                 )
         if self._project is not None:
-            name = short_name(self._project or "(none)", 40)
+            names = Names() if analytics is None else analytics.names
+            name = short_name(names.project_label(self._project, "(none)"), 40)
             text += f"\nOnly project {name} · x shows all projects"
         status = self.query_one("#status", Static)
         status.set_class(stale, "-stale")

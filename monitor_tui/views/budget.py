@@ -387,7 +387,10 @@ class BudgetView(VerticalScroll):
             for project, amount in budget.projects:
                 spend = dict(report.project_spend).get(project, Decimal(0))
                 grid.add_row(
-                    Text(f"{short_name(project, 20)}", style="bold"),
+                    Text(
+                        short_name(report.names.project_label(project), 20),
+                        style="bold",
+                    ),
                     f"{screen_money(spend)} of {screen_money(amount)} "
                     f"({screen_percent(spend / amount * 100)})",
                 )

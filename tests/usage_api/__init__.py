@@ -3,6 +3,7 @@ real paths, parameters, buckets, pages and errors (as described in
 shared/reference/openai-usage-api.md), answered from fine-grained usage records.
 """
 
+from .directory import directory_for, redacted_value
 from .queries import ENDPOINTS, ApiError, Endpoint
 from .scenarios import busy_org, costs_from_usage, small_org
 from .server import UsageApiServer
@@ -14,5 +15,7 @@ __all__ = [
     "UsageApiServer",
     "busy_org",
     "costs_from_usage",
+    "directory_for",
+    "redacted_value",
     "small_org",
 ]

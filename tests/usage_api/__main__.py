@@ -8,6 +8,7 @@ import argparse
 import sys
 import time
 
+from .directory import directory_for
 from .scenarios import busy_org, small_org
 from .server import UsageApiServer
 
@@ -39,7 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         records = busy_org(now, days=args.days, seed=args.seed)
     else:
         records = small_org(now)
-    server = UsageApiServer(records, admin_key=args.admin_key, port=args.port)
+    server = UsageApiServer(
+        records,
+        admin_key=args.admin_key,
+        projects=directory_for(records),
+        port=args.port,
+    )
     try:
         server.start()
     except OSError as exc:

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .directory import answer_listing
 from .pages import as_decimal, render_page
 from .queries import ENDPOINTS, ApiError, Endpoint, bad_request, parse_query
 
@@ -81,6 +82,9 @@ class UsageApiServer:
             non-empty bucket.
         reject_future_end_time: Answer 400 to an ``end_time`` after ``now``, one
             of the two behaviours reported for the real API.
+        projects: The projects and their API keys the admin list endpoints
+            serve (see ``directory``).
+        list_page_cap: At most this many projects or keys per list page.
         port: The port to bind; 0 picks a free one.
     """
 
@@ -96,6 +100,8 @@ class UsageApiServer:
         null_optional_fields: bool = False,
         unknown_result_objects: bool = False,
         reject_future_end_time: bool = False,
+        projects: Iterable[Mapping[str, Any]] = (),
+        list_page_cap: int | None = None,
         port: int = 0,
     ) -> None:
         if amounts_as not in ("number", "string", "mixed"):
@@ -111,6 +117,9 @@ class UsageApiServer:
         self.null_optional_fields = null_optional_fields
         self.unknown_result_objects = unknown_result_objects
         self.reject_future_end_time = reject_future_end_time
+        self.projects: list[Mapping[str, Any]] = list(projects)
+        """The projects (with their keys) the list endpoints answer from."""
+        self.list_page_cap = list_page_cap
         self._now = now
         self._port = port
         self._lock = threading.Lock()
@@ -378,7 +387,9 @@ class _Handler(BaseHTTPRequestHandler):
                 body, content_type = self._fault_body(fault)
             else:
                 self.app._authorize(self.headers.get("Authorization"))
-                body = self.app._answer(self._route(split.path), params, fault)
+                body = self._listing(split.path, params) or self.app._answer(
+                    self._route(split.path), params, fault
+                )
                 status = 200
         except ApiError as error:
             status, body = error.status, json.dumps(error.body)
@@ -391,6 +402,12 @@ class _Handler(BaseHTTPRequestHandler):
         with self.app._lock:
             self.app._requests.append((split.path, params, status))
         self._send(status, body, content_type, headers)
+
+    def _listing(self, path: str, params: Mapping[str, list[str]]) -> str | None:
+        if self.command != "GET":
+            return None
+        app = self.app
+        return answer_listing(path, params, app.projects, app.list_page_cap)
 
     def _route(self, path: str) -> Endpoint:
         name = None
