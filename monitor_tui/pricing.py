@@ -89,6 +89,20 @@ def price_basis(overrides: Mapping[str, PriceOverride]) -> str:
     return f"genai-prices {price_data_version()}; overrides {fingerprint}"
 
 
+def combined_state(rows: Iterable[Mapping[str, Any]]) -> str:
+    """The price state of a group of rows: ``unpriced`` if any row is,
+    ``override`` if any row is priced at the user's rates, ``free`` if every
+    row is free, else ``priced``."""
+    states = set()
+    for row in rows:
+        states.add(UNPRICED if row.get("cost_usd") is None else row.get("price_state"))
+    if UNPRICED in states:
+        return UNPRICED
+    if OVERRIDE in states:
+        return OVERRIDE
+    return FREE if states == {FREE} else PRICED
+
+
 class Rates(NamedTuple):
     """Dollars per token of one model, on one day, in one tier."""
 

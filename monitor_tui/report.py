@@ -16,6 +16,7 @@ from monitor_tui.billed_gap import BilledGap, billed_gap
 from monitor_tui.money import json_money
 from monitor_tui.names import NO_PROJECT, Names, read_names
 from monitor_tui.period import BillingPeriod
+from monitor_tui.pricing import combined_state
 from monitor_tui.store import Store
 from monitor_tui.usage import (
     USAGE_ENDPOINTS,
@@ -207,14 +208,8 @@ def _model_lines(rows: list[UsageRow]) -> tuple[ModelLine, ...]:
         grouped.setdefault(row.get("model") or "(no model)", []).append(row)
     lines = []
     for model, group in grouped.items():
-        states = {r.get("price_state") for r in group}
         unpriced = any(r.get("cost_usd") is None for r in group)
-        if unpriced:
-            state = "unpriced"
-        elif "override" in states:
-            state = "override"
-        else:
-            state = "free" if states == {"free"} else "priced"
+        state = combined_state(group)
         # The reason a model has no price matters most; else where its price
         # came from.
         sources = sorted(

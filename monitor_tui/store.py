@@ -753,13 +753,12 @@ class Store:
                 data["usage"] = dict(zip(table, rows, strict=True))
                 OrjsonStorage(path).write(data)
                 repriced += len(rows)
-            db = self._open_state()
-            try:
-                db.table("pricing").truncate()
-                db.table("pricing").insert({"basis": basis})
-            finally:
-                db.close()
+            self._write_state("pricing", {"basis": basis}, {})
         return repriced
+
+    def set_price_basis(self, basis: str) -> None:
+        """Record what the stored rows are priced on, without pricing them."""
+        self._write_state("pricing", {"basis": basis}, {})
 
     # Project and API key names
 

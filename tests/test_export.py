@@ -37,6 +37,7 @@ from monitor_tui.export_cli import add_export_parser, run_export
 from monitor_tui.export_log import KEEP, ExportRecord, add_export, recent_exports
 from monitor_tui.money import json_money
 from monitor_tui.period import billing_period
+from monitor_tui.pricing import price_basis
 from monitor_tui.report import build_report, period_usage_rows
 from monitor_tui.store import Store
 from tests.conftest import ADMIN_KEY, NOW, NOW_EPOCH
@@ -138,6 +139,8 @@ def put(store: Store, rows: list[dict]) -> None:
         store.set_watermark("openai", endpoint, "1h", HOURLY_FROM, NOW_EPOCH)
         store.set_watermark("openai", endpoint, "1d", DAILY_FROM, HOURLY_FROM)
     store.record_sync("openai", {"ok": True, "last_ok_at": NOW_EPOCH - 20})
+    # The costs above are made up: they must not be priced again.
+    store.set_price_basis(price_basis({}))
 
 
 def settings_for(data_dir: Path, timezone: str = "UTC") -> Settings:

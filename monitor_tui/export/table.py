@@ -14,6 +14,7 @@ from monitor_tui.analytics.tally import Totals, tally, totals
 from monitor_tui.export.coverage import Coverage, read_coverage
 from monitor_tui.export_choices import GROUPINGS
 from monitor_tui.names import Names, read_names
+from monitor_tui.pricing import combined_state
 from monitor_tui.report import billed_usd, data_state, period_usage_rows
 from monitor_tui.store import Store
 from monitor_tui.usage import WIDTH_SECONDS, UsageRow
@@ -64,8 +65,8 @@ class ExportRow:
     priced: bool
     """True when every row has a cost; else ``cost_usd`` is a lower bound."""
     price_state: str
-    """``priced``, ``free`` (every row free) or ``unpriced`` (some row is), as the
-    report says it."""
+    """``priced``, ``override`` (some row at the user's rates), ``free`` (every
+    row free) or ``unpriced`` (some row is), as the report says it."""
 
 
 @dataclass(frozen=True)
@@ -151,12 +152,7 @@ def _price_state(rows: list[UsageRow]) -> tuple[Decimal | None, bool, str]:
     """The cost of ``rows``' priced part, whether all are priced, and the state."""
     costs = [Decimal(r["cost_usd"]) for r in rows if r.get("cost_usd") is not None]
     priced = len(costs) == len(rows)
-    if not priced:
-        state = "unpriced"
-    elif rows and all(r.get("price_state") == "free" for r in rows):
-        state = "free"
-    else:
-        state = "priced"
+    state = combined_state(rows) if rows else "priced"
     return (sum(costs, Decimal(0)) if costs else None), priced, state
 
 
