@@ -255,9 +255,7 @@ def test_a_stream_left_in_a_with_block_early_is_recorded_at_once(
     assert len(tracked_rows(store, 0, 2**40)) == 1
 
 
-def test_a_streamed_response_stopped_early_keeps_its_model(
-    chat_api, data_dir, store
-):
+def test_a_streamed_response_stopped_early_keeps_its_model(chat_api, data_dir, store):
     client = track(client_for(chat_api), data_dir=data_dir)
 
     with client.responses.create(
