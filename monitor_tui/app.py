@@ -500,16 +500,16 @@ class MonitorApp(App[None]):
         self._told_busy = False
         self.syncing = False
         snapshot = message.snapshot
-        if snapshot is not None and snapshot.report.source != self.settings.origin:
-            # Read before the switch to recorded calls: read them instead.
-            self._refresh(sync=False)
-            return
-        if message.snapshot is not None:
-            self.snapshot = dataclasses.replace(message.snapshot, zone=self.zone)
-            self.last_sync = message.snapshot.sync.last_ok_at
+        # Read before the switch to recorded calls: not shown; they are read next.
+        outdated = (
+            snapshot is not None and snapshot.report.source != self.settings.origin
+        )
+        if snapshot is not None and not outdated:
+            self.snapshot = dataclasses.replace(snapshot, zone=self.zone)
+            self.last_sync = snapshot.sync.last_ok_at
             self.data_version += 1
-            self.deliver_alerts(message.snapshot.new_alerts)
-        self._shown_state = message.store_state
+            self.deliver_alerts(snapshot.new_alerts)
+        self._shown_state = () if outdated else message.store_state
         self.store_problem = message.read_error
         tell_repairs(self, message.repairs)
         if message.synced:
@@ -524,6 +524,8 @@ class MonitorApp(App[None]):
             # The first paint comes before the first sync, which imports the SDK.
             self._sync_after_read = False
             self.call_after_refresh(self.start_sync)
+        if outdated:
+            self._check_store(force=True)
 
     # Calls recorded by the user's programs with track()
 
