@@ -32,6 +32,7 @@ from monitor_tui.report_text import printable
 from monitor_tui.snapshot import Snapshot, build_snapshot, load_budget
 from monitor_tui.store import Store, StoreError, data_dir_problem
 from monitor_tui.sync import Syncer, open_syncer
+from monitor_tui.tracked_source import can_show_tracked
 from monitor_tui.views.budget import BudgetView
 from monitor_tui.views.help import HelpScreen
 from monitor_tui.views.live import LiveView
@@ -67,6 +68,9 @@ FEED_CALLS = 8
 
 WEBHOOK_FLUSH_SECONDS = 2.0
 """How long quitting waits for alerts still on their way to the webhook."""
+
+SUB_TITLES = {"demo": "DEMO data", "tracked": "TRACKED calls"}
+"""The header's word for the data shown; the organization's is LIVE."""
 
 
 def _now() -> datetime:
@@ -187,6 +191,7 @@ class MonitorApp(App[None]):
         self.settings = settings
         self.clock = clock
         self.autostart = autostart
+        self._poll_chosen = poll_seconds is not None
         if poll_seconds is None:
             poll_seconds = settings.poll_interval_seconds
             if settings.use_demo:
@@ -207,7 +212,7 @@ class MonitorApp(App[None]):
         self._calls_read = False
         """True once the stored tracked calls have been read."""
         """Themes set from now on are the user's choice, to remember."""
-        self.sub_title = "DEMO data" if settings.use_demo else "LIVE"
+        self.sub_title = SUB_TITLES.get(settings.origin, "LIVE")
         self.set_reactive(MonitorApp.zone, settings.zone)
 
     def compose(self) -> ComposeResult:
@@ -417,9 +422,11 @@ class MonitorApp(App[None]):
                     self._syncer = open_syncer(
                         self.settings, lambda: int(self.clock().timestamp())
                     )
-                sync_error = self._syncer.sync(self._quitting.is_set).error
-                repairs += self._syncer.store.recovered
-                self._syncer.store.recovered.clear()
+                # Held here: a switch to recorded calls drops the app's syncer.
+                syncer = self._syncer
+                sync_error = syncer.sync(self._quitting.is_set).error
+                repairs += syncer.store.recovered
+                syncer.store.recovered.clear()
         except Exception as exc:
             log.exception("the sync failed")
             sync_error = self._describe(exc)
@@ -492,12 +499,17 @@ class MonitorApp(App[None]):
         self._busy = False
         self._told_busy = False
         self.syncing = False
-        if message.snapshot is not None:
-            self.snapshot = dataclasses.replace(message.snapshot, zone=self.zone)
-            self.last_sync = message.snapshot.sync.last_ok_at
+        snapshot = message.snapshot
+        # Read before the switch to recorded calls: not shown; they are read next.
+        outdated = (
+            snapshot is not None and snapshot.report.source != self.settings.origin
+        )
+        if snapshot is not None and not outdated:
+            self.snapshot = dataclasses.replace(snapshot, zone=self.zone)
+            self.last_sync = snapshot.sync.last_ok_at
             self.data_version += 1
-            self.deliver_alerts(message.snapshot.new_alerts)
-        self._shown_state = message.store_state
+            self.deliver_alerts(snapshot.new_alerts)
+        self._shown_state = () if outdated else message.store_state
         self.store_problem = message.read_error
         tell_repairs(self, message.repairs)
         if message.synced:
@@ -512,6 +524,8 @@ class MonitorApp(App[None]):
             # The first paint comes before the first sync, which imports the SDK.
             self._sync_after_read = False
             self.call_after_refresh(self.start_sync)
+        if outdated:
+            self._check_store(force=True)
 
     # Calls recorded by the user's programs with track()
 
@@ -529,19 +543,55 @@ class MonitorApp(App[None]):
             if self._calls_read and not pending_files(data_dir):
                 return  # nothing new since the last look: a directory listing
             store = Store(data_dir)
-            added = ingest(store, data_dir, wait=0)
+            added = ingest(
+                store, data_dir, wait=0, price_overrides=self.settings.price_overrides
+            )
             if added or not self._calls_read:
                 calls = tuple(recent_calls(store, FEED_CALLS))
-                self.call_from_thread(self._show_tracked_calls, calls, added)
+                switch = (
+                    self.settings.use_demo
+                    and can_show_tracked(self.settings)
+                    and store.holds_calls()
+                )
+                self.call_from_thread(self._show_tracked_calls, calls, added, switch)
             self._calls_read = True
         except Exception:  # the feed must never stop the app
             log.exception("the tracked calls could not be read")
 
-    def _show_tracked_calls(self, calls: tuple[TrackedCall, ...], added: int) -> None:
+    def _show_tracked_calls(
+        self, calls: tuple[TrackedCall, ...], added: int, switch: bool = False
+    ) -> None:
         self.tracked_calls = calls
-        if added and self.snapshot is not None:
+        if switch and self.settings.use_demo:
+            self._show_tracked_data()
+        elif added and self.snapshot is not None:
             # The period's tracked spend moves with them.
             self._check_store(force=True)
+
+    def _show_tracked_data(self) -> None:
+        """Show the calls recorded on this machine instead of the demo: without
+        an admin key they are the only real data there is."""
+        settings = dataclasses.replace(self.settings, chosen_origin="tracked")
+        self.settings = settings
+        for screen in self.screen_stack:
+            for view in screen.query("LiveView, BudgetView, AnalyticsView, ExportForm"):
+                view.settings = settings  # type: ignore[attr-defined]
+                if isinstance(view, LiveView):
+                    view.show_source()
+        self.sub_title = SUB_TITLES["tracked"]
+        if not self._poll_chosen:
+            self.poll_seconds = settings.poll_interval_seconds
+        demo_syncer, self._syncer = self._syncer, None
+        if demo_syncer is not None and not self._busy:
+            demo_syncer.close()
+        self.notify(
+            "A call recorded with track() arrived: the app now shows the calls "
+            "recorded on this machine instead of the demo data.",
+            title="Tracked calls",
+            timeout=8,
+        )
+        self.data_version += 1  # Analytics recomputes from the calls
+        self.start_sync()
 
     def on_budget_view_saved(self) -> None:
         self._check_store()

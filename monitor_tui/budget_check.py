@@ -121,6 +121,10 @@ def _check(
         return unknown(f"configuration: {exc}")
     if settings.demo:
         return unknown("--demo was given, and demo data is never judged")
+    from monitor_tui.tracked_source import choose_source
+
+    # Without an admin key, the calls recorded with track() are real spend.
+    settings = choose_source(settings)
     if settings.use_demo:
         return unknown(
             "no admin key is configured, and demo data is never judged; set "
@@ -130,7 +134,8 @@ def _check(
         return unknown(
             f"cannot use the data directory {settings.data_dir}: not a directory"
         )
-    return _check_store(settings, args.sync, clock)
+    # Recorded calls are read from the spool first, as every total reads them.
+    return _check_store(settings, args.sync or settings.origin == "tracked", clock)
 
 
 def _check_store(settings: Settings, sync: bool, clock: Callable) -> Verdict:

@@ -8,6 +8,7 @@ sync); 2 bad arguments or configuration.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import logging
@@ -51,6 +52,9 @@ EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
 LOGGED_COMMANDS = ("sync", "report", "prune", "reset")
 """Commands that may sync or delete, and so leave a record in the log file."""
+TOTALS_COMMANDS = ("sync", "report", "export")
+"""Commands that read the data shown: without an admin key, the recorded calls
+once there are some, as the app shows them."""
 
 Clock = Callable[[], datetime]
 
@@ -236,7 +240,7 @@ def _report(settings: Settings, store: Store, clock: Clock) -> Report:
 
     # Calls recorded by the user's programs count in every total read.
     calls_store = Store(settings.data_dir)
-    ingest(calls_store, settings.data_dir)
+    ingest(calls_store, settings.data_dir, price_overrides=settings.price_overrides)
     for priced in {store.data_dir: store, calls_store.data_dir: calls_store}.values():
         # Edited [prices] or a new price data release apply to stored rows too.
         reprice_if_changed(priced, settings.price_overrides)
@@ -257,7 +261,36 @@ def _stored_budget(settings: Settings) -> Budget | None:
     return load_budget(Store(settings.data_dir))
 
 
+def _with_source(
+    args: argparse.Namespace, settings: Settings, clock: Clock
+) -> Settings:
+    """The settings with the data a command reads: ``export --origin`` when
+    given, else the recorded calls without an admin key once there are some.
+
+    Calls still in the spool are stored first, since every total counts them;
+    for tracked data that read is recorded as its sync, so the data's age is
+    the age of that read."""
+    from monitor_tui.tracked_source import choose_source
+
+    origin = getattr(args, "origin", None)
+    if origin is None:
+        settings = choose_source(settings)
+    else:
+        settings = dataclasses.replace(settings, chosen_origin=origin)
+    if settings.origin == "tracked" and args.command != "sync":
+        result = _sync(settings, clock)
+        if not result.ok:
+            raise StoreError(result.error or "the recorded calls could not be read")
+    return settings
+
+
 def _print_demo_note(settings: Settings, err: TextIO) -> None:
+    if settings.origin == "tracked" and not settings.admin_key:
+        print(
+            "TRACKED data: no admin key is configured, so these are the calls\n"
+            "recorded on this machine with track(), not the organization's usage.",
+            file=err,
+        )
     if settings.use_demo and not settings.demo:
         print(
             "DEMO data: no admin key is configured. To read your organization, set\n"
@@ -333,6 +366,15 @@ def _run_command(
     out: TextIO,
     err: TextIO,
 ) -> int:
+    if args.command in TOTALS_COMMANDS:
+        if args.demo and getattr(args, "origin", None) not in (None, "demo"):
+            print(
+                f"monitor-tui: --demo and --origin {args.origin} contradict each "
+                "other; give one",
+                file=err,
+            )
+            return EXIT_USAGE
+        settings = _with_source(args, settings, clock)
     store = Store(settings.store_dir)
     from monitor_tui.report_text import format_report, format_sync
 
@@ -388,8 +430,10 @@ def _run_app(settings: Settings, clock: Clock, out: TextIO, err: TextIO) -> int:
         )
         return EXIT_USAGE
     from monitor_tui.app import run_app
+    from monitor_tui.tracked_source import choose_source
 
-    return run_app(settings, clock=clock)
+    # A listing or two: the app ingests the spool itself within a second.
+    return run_app(choose_source(settings), clock=clock)
 
 
 def _upkeep(

@@ -67,16 +67,23 @@ class Settings:
     price_overrides: Mapping[str, PriceOverride] = field(default_factory=dict)
     """Negotiated token rates by model, from the ``[prices]`` table; they win
     over the price data."""
+    chosen_origin: str | None = None
+    """The origin to read when it is chosen rather than implied by the key:
+    ``tracked`` once calls recorded with ``track`` are found and there is no
+    admin key (``tracked_source.choose_source``), or ``export --origin``."""
 
     @property
     def use_demo(self) -> bool:
-        """Demo data is used when asked for, or when no admin key is configured."""
-        return self.demo or not self.admin_key
+        """Demo data is used when asked for, or when there is neither an admin
+        key nor a recorded call."""
+        return self.origin == "demo"
 
     @property
     def origin(self) -> str:
         """The origin of the rows the commands read and write."""
-        return "demo" if self.use_demo else "openai"
+        if self.chosen_origin is not None:
+            return self.chosen_origin
+        return "demo" if self.demo or not self.admin_key else "openai"
 
     @property
     def store_dir(self) -> Path:

@@ -26,6 +26,9 @@ EXIT_OK, EXIT_USAGE = 0, 2
 
 DEFAULT_GROUPING = "day"
 
+ORIGINS = ("openai", "tracked", "demo")
+"""The origins an export can select with ``--origin``."""
+
 
 def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``export`` subcommand to ``monitor-tui``'s subcommands."""
@@ -67,6 +70,14 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help='only this project\'s usage (--project "" for usage without a '
         "project); default: every project",
+    )
+    parser.add_argument(
+        "--origin",
+        choices=ORIGINS,
+        default=None,
+        help="whose usage: openai (the organization's, as synced), tracked (the "
+        "calls recorded on this machine with track()) or demo; default: the data "
+        "the app shows",
     )
     parser.add_argument(
         "--out",

@@ -18,6 +18,7 @@ from monitor_tui.names import NO_PROJECT, Names, read_names
 from monitor_tui.period import BillingPeriod
 from monitor_tui.pricing import combined_state
 from monitor_tui.store import Store
+from monitor_tui.tracked_calls import TRACKED, tracked_rows
 from monitor_tui.usage import (
     USAGE_ENDPOINTS,
     CostRow,
@@ -29,6 +30,10 @@ from monitor_tui.usage import (
 BURN_RATE_SLACK_SECONDS = 180
 """A burn rate is shown only if minute buckets were read this recently: a sync
 every minute keeps it; hours offline make it unknown rather than zero."""
+
+NO_BILL_FOR_TRACKED = (
+    "OpenAI's daily costs need an admin key; recorded calls are estimated only"
+)
 
 REVISABLE_HOURS = 2
 """The API may still revise the current and the previous hour."""
@@ -177,8 +182,11 @@ def period_usage_rows(
     """Return the rows that make the totals of [start, end), each counted once.
 
     Each endpoint's hourly rows cover its hourly history; daily rows are used
-    only for the time before it, so no hour is counted twice.
+    only for the time before it, so no hour is counted twice. Tracked calls
+    are a row each.
     """
+    if origin == TRACKED:
+        return tracked_rows(store, start, end)
     hourly = store.usage_rows(origin, "1h", start, end)
     rows: list[UsageRow] = []
     daily: list[UsageRow] | None = None
@@ -251,6 +259,11 @@ def _burn_rate(
     current minute; None when those minutes have not been read (no minute data
     yet, or the last sync is older than the window)."""
     minute = align(now, "1m")
+    if origin == TRACKED:
+        # Each call is known to the second as soon as it is ingested.
+        rows = period_usage_rows(store, origin, minute - 3600, minute)
+        tokens = sum(total_tokens(r) for r in rows)
+        return Decimal(tokens) / 60, _cost(rows)
     read_until = _read_until(store, origin, "1m")
     if not read_until or min(read_until) < minute - BURN_RATE_SLACK_SECONDS:
         return None, None
@@ -272,6 +285,9 @@ def _recent_rate(store: Store, origin: str, now: int) -> Decimal:
     would otherwise count as hours without spend. Hourly buckets make them 23
     whole hours and the current one as far as it has gone.
     """
+    if origin == TRACKED:
+        rows = period_usage_rows(store, origin, now - 24 * 3600, now)
+        return _cost(rows) / (24 * 3600)
     read_until = min([now, *_read_until(store, origin, "1h")])
     since = align(read_until, "1h") - 23 * 3600
     rows = period_usage_rows(store, origin, since, read_until)
@@ -288,6 +304,8 @@ def data_state(
         return "partial"
     if not rows:
         return "empty"
+    if origin == TRACKED:
+        return "complete"  # a recorded call is never revised
     revisable_from = align(now, "1h") - (REVISABLE_HOURS - 1) * 3600
     if period_end > revisable_from:
         return "partial"
@@ -346,13 +364,16 @@ def build_report(
             crossing = _at(reach) if reach < end else None
 
     billed, other_currencies = billed_usd(store, origin, start, end)
-    gap = billed_gap(
-        rows,
-        store.cost_rows(origin, start, end) if billed is not None else [],
-        billed,
-        period.start,
-        other_currencies,
-    )
+    if origin == TRACKED:
+        gap = BilledGap(None, None, None, (NO_BILL_FOR_TRACKED,))
+    else:
+        gap = billed_gap(
+            rows,
+            store.cost_rows(origin, start, end) if billed is not None else [],
+            billed,
+            period.start,
+            other_currencies,
+        )
 
     last = store.last_sync(origin) or {}
     tokens_per_min, usd_per_hour = _burn_rate(store, origin, at)

@@ -9,7 +9,7 @@ from monitor_tui.money import screen_money, screen_percent
 from monitor_tui.report import ModelLine, Report, time_left
 from monitor_tui.sync import SyncResult
 
-SOURCE_LABELS = {"openai": "LIVE", "demo": "DEMO"}
+SOURCE_LABELS = {"openai": "LIVE", "demo": "DEMO", "tracked": "TRACKED"}
 
 
 def printable(text: str) -> str:

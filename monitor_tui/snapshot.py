@@ -20,7 +20,8 @@ from monitor_tui.budget import Budget, BudgetError
 from monitor_tui.period import billing_period
 from monitor_tui.report import ModelLine, Report, build_report
 from monitor_tui.store import Store, StoreError
-from monitor_tui.usage import align
+from monitor_tui.tracked_calls import TRACKED, tracked_rows
+from monitor_tui.usage import UsageRow, align
 
 CHART_HOURS = 24
 """The hours of spend the Live tab charts, the current one last."""
@@ -150,13 +151,22 @@ class Snapshot:
         return Decimal(elapsed.total_seconds() * 100 / period.length.total_seconds())
 
 
+def _hour_rows(store: Store, origin: str, start: int, end: int) -> list[UsageRow]:
+    """The rows whose spend is counted by the hour in [start, end): hourly
+    buckets, or for tracked data the calls, each in the hour it was made."""
+    if origin == TRACKED:
+        return tracked_rows(store, start, end)
+    return store.usage_rows(origin, "1h", start, end)
+
+
 def _hourly_spend(store: Store, origin: str, now: datetime) -> tuple[HourSpend, ...]:
     current = align(int(now.timestamp()), "1h")
     first = current - (CHART_HOURS - 1) * 3600
     spend = dict.fromkeys(range(first, current + 1, 3600), Decimal(0))
-    for row in store.usage_rows(origin, "1h", first, current + 3600):
-        if row.get("cost_usd") is not None and row["start"] in spend:
-            spend[row["start"]] += Decimal(row["cost_usd"])
+    for row in _hour_rows(store, origin, first, current + 3600):
+        hour = align(row["start"], "1h")
+        if row.get("cost_usd") is not None and hour in spend:
+            spend[hour] += Decimal(row["cost_usd"])
     return tuple(
         HourSpend(datetime.fromtimestamp(start, UTC), usd)
         for start, usd in spend.items()
@@ -171,14 +181,23 @@ def _hourly_average(store: Store, origin: str, now: datetime) -> Decimal | None:
     """
     current = align(int(now.timestamp()), "1h")
     since = current - BASELINE_HOURS * 3600
-    mark = store.watermark(origin, "completions", "1h")
-    if mark is None:
-        return None
-    since = max(since, align(mark["synced_from"], "1h"))
+    if origin == TRACKED:
+        # TODO: when recording began is not kept, so the first call of the 7
+        # days stands for it; calls stopped for days read as a short history.
+        rows = tracked_rows(store, since, current)
+        if not rows:
+            return None
+        read_from = min(row["start"] for row in rows)
+    else:
+        mark = store.watermark(origin, "completions", "1h")
+        if mark is None:
+            return None
+        read_from = mark["synced_from"]
+    since = max(since, align(read_from, "1h"))
     hours = (current - since) // 3600
     if hours < MIN_BASELINE_HOURS:
         return None
-    rows = store.usage_rows(origin, "1h", since, current)
+    rows = _hour_rows(store, origin, since, current)
     spend = sum(
         (Decimal(r["cost_usd"]) for r in rows if r.get("cost_usd") is not None),
         Decimal(0),

@@ -30,6 +30,7 @@ except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
+    from monitor_tui.price_overrides import PriceOverride
     from monitor_tui.store import Store
 
 log = logging.getLogger(__name__)
@@ -347,6 +348,7 @@ def ingest(
     *,
     now: int | None = None,
     wait: float = 10.0,
+    price_overrides: Mapping[str, PriceOverride] | None = None,
 ) -> int:
     """Store every call recorded in the spool of ``data_dir``, then delete what no
     program will write to again.
@@ -362,6 +364,7 @@ def ingest(
         data_dir: The data directory whose ``spool`` folder is read.
         now: Epoch seconds; the clock by default.
         wait: Seconds to wait for another reader.
+        price_overrides: The config's ``[prices]``, which price the calls.
 
     Returns:
         The number of calls stored that were not stored before.
@@ -399,7 +402,13 @@ def ingest(
                         skipped[str(exc)] += 1
             for reason, count in skipped.items():
                 log.warning("skipped %d tracked call records: %s", count, reason)
-            stored = store_calls(store, rows, now=int(moment)) if rows else 0
+            stored = (
+                store_calls(
+                    store, rows, now=int(moment), price_overrides=price_overrides
+                )
+                if rows
+                else 0
+            )
             for claim in claims:
                 _finish(claim)
             _forget_gone(folder, files)

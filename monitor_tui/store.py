@@ -314,6 +314,16 @@ class Store:
             split = _HOURLY if width == "1h" else _DAILY
             yield from self._files(split, start, end, existing=existing)
 
+    def holds_calls(self) -> bool:
+        """True when any tracked call has been stored; a listing of its folder."""
+        try:
+            return any(
+                path.suffix == ".json"
+                for path in (self.data_dir / _CALLS.folder).iterdir()
+            )
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+
     def _cost_files(
         self, start: int, end: int, *, existing: bool = False
     ) -> Iterator[tuple[Path, int, int]]:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from monitor_tui.pricing import Pricer
 from monitor_tui.names import NamesOutcome, refresh_names
 from monitor_tui.pricing import price_basis
-from monitor_tui.store import MINUTE_RETENTION_SECONDS, Store
+from monitor_tui.store import MINUTE_RETENTION_SECONDS, Store, StoreError
 from monitor_tui.usage import (
     COST_DIMENSIONS,
     USAGE_ENDPOINTS,
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 MINUTE_REREAD_SECONDS = 20 * 60
 COSTS = "costs"
+TRACKED_ORIGIN = "tracked"
+"""The origin of calls recorded with ``track``, read from the spool."""
 
 
 @dataclass(frozen=True)
@@ -398,10 +400,13 @@ class Syncer:
         )
 
 
-def open_syncer(settings: Settings, clock: Callable[[], int]) -> Syncer:
+def open_syncer(settings: Settings, clock: Callable[[], int]) -> Syncer | CallSyncer:
     """A syncer of the active origin into its store: the API with an admin key,
-    else the demo. The SDK is imported only here, when a sync is first needed."""
+    the spool of recorded calls for ``tracked``, else the demo. The SDK is
+    imported only here, when a sync is first needed."""
     source: Source
+    if settings.origin == TRACKED_ORIGIN:
+        return CallSyncer(Store(settings.store_dir), clock, settings.price_overrides)
     if settings.use_demo:
         from monitor_tui.sources.demo import DemoOrganization
 
@@ -419,3 +424,61 @@ def open_syncer(settings: Settings, clock: Callable[[], int]) -> Syncer:
         clock=clock,
         price_overrides=settings.price_overrides,
     )
+
+
+class CallSyncer:
+    """The sync of the tracked origin: ingest the spool, and record the read as
+    a sync so that the data's age and the budget check's staleness mean
+    "when the recorded calls were last read"."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], int],
+        price_overrides: Mapping[str, PriceOverride] | None = None,
+    ) -> None:
+        self.store = store
+        self._clock = clock
+        self.price_overrides = dict(price_overrides or {})
+
+    def sync(self, stopping: Callable[[], bool] = lambda: False) -> SyncResult:
+        """Ingest what the user's programs recorded; never raises for a store
+        that cannot be written, which becomes the result's error."""
+        now = self._clock()
+        result = SyncResult(origin=TRACKED_ORIGIN, started_at=now)
+        began = time.perf_counter()
+        window = WindowResult(Window("calls", "call", now, now, now))
+        result.windows.append(window)
+        previous = self.store.last_sync(TRACKED_ORIGIN) or {}
+        # Imported here: only the tracked origin reads the spool.
+        from monitor_tui.spool import ingest
+
+        try:
+            reprice_if_changed(self.store, self.price_overrides)
+            window.rows = ingest(
+                self.store,
+                self.store.data_dir,
+                now=now,
+                price_overrides=self.price_overrides,
+            )
+        except (StoreError, OSError) as exc:  # the spool keeps the calls
+            log.warning("the recorded calls could not be stored: %s", exc)
+            result.error = f"the recorded calls could not be stored: {exc}"
+        result.seconds = time.perf_counter() - began
+        finished = self._clock()
+        self.store.record_sync(
+            TRACKED_ORIGIN,
+            {
+                "started_at": now,
+                "finished_at": finished,
+                "ok": result.ok,
+                "error": result.error,
+                "last_ok_at": finished if result.ok else previous.get("last_ok_at"),
+                "rows": window.rows,
+                "seconds": round(result.seconds, 3),
+            },
+        )
+        return result
+
+    def close(self) -> None:
+        """Nothing to release; a syncer's interface."""

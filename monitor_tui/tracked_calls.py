@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from monitor_tui.usage import MAX_COUNT, UsageRow
 
 if TYPE_CHECKING:
+    from monitor_tui.price_overrides import PriceOverride
     from monitor_tui.pricing import Pricer
     from monitor_tui.store import Store
 
@@ -71,8 +72,11 @@ class TrackedCall:
     """Until the whole answer was read (for a stream, its last chunk)."""
     label: str | None
     cost_usd: Decimal | None
-    """None when the model could not be priced."""
+    """None when the model could not be priced, or the tokens are unknown."""
     price_state: str | None
+    usage_known: bool = True
+    """False for a stream stopped (or failed) before its usage came: its
+    tokens are unknown, not zero."""
 
     @classmethod
     def from_row(cls, row: UsageRow) -> TrackedCall:
@@ -91,6 +95,7 @@ class TrackedCall:
             label=row.get("label"),
             cost_usd=None if cost is None else Decimal(cost),
             price_state=row.get("price_state"),
+            usage_known=row.get("usage_known", True),
         )
 
 
@@ -180,6 +185,10 @@ def call_row(record: Any) -> UsageRow:
     ):
         raise ValueError("a record whose latency is not a duration")
     counts = {name: _count(record, name) for name in RECORD_COUNTS}
+    # Records of trackers before this field always had their usage.
+    usage_known = record.get("usage_known", True)
+    if type(usage_known) is not bool:
+        raise ValueError("a record whose usage_known is not true or false")
     return {
         "origin": TRACKED,
         "endpoint": USAGE_ENDPOINT_OF_API[api],
@@ -199,17 +208,24 @@ def call_row(record: Any) -> UsageRow:
         "requests": 1,
         "reasoning_tokens": counts["reasoning_tokens"],
         "latency_ms": None if latency is None else float(latency),
+        "usage_known": usage_known,
     }
 
 
 @cache
-def _pricer() -> Pricer:
+def _pricer(overrides: tuple[PriceOverride, ...] = ()) -> Pricer:
     from monitor_tui.pricing import Pricer
 
-    return Pricer()
+    return Pricer({override.model: override for override in overrides})
 
 
-def store_calls(store: Store, rows: Iterable[UsageRow], *, now: int) -> int:
+def store_calls(
+    store: Store,
+    rows: Iterable[UsageRow],
+    *,
+    now: int,
+    price_overrides: Mapping[str, PriceOverride] | None = None,
+) -> int:
     """Price and store the rows of calls not stored yet; a call already stored
     (the same call id) is left as it is.
 
@@ -239,7 +255,13 @@ def store_calls(store: Store, rows: Iterable[UsageRow], *, now: int) -> int:
         new = [row for call_id, row in calls.items() if call_id not in kept]
         if not new:
             continue
-        _pricer().price_rows(new)
+        overrides = tuple((price_overrides or {}).values())
+        _pricer(overrides).price_rows(row for row in new if row["usage_known"])
+        for row in new:
+            if not row["usage_known"]:
+                # Billed for what it used, which is unknown: unpriced, so the
+                # spend shown is a lower bound rather than a guess.
+                row.update(cost_usd=None, price_state="unpriced", price_source=None)
         store.replace_usage(
             TRACKED, endpoint, CALL_WIDTH, (start, end), [*kept.values(), *new], now=now
         )

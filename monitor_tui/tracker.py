@@ -249,8 +249,10 @@ class _Call:
         self.observed = True
         if isinstance(result, openai.Stream):
             result._iterator = self._watch(result._iterator)
+            self._record_on_close(result)
         elif isinstance(result, openai.AsyncStream):
             result._iterator = self._awatch(result._iterator)
+            self._record_on_aclose(result)
         else:
             self._see_final(result)
 
@@ -270,14 +272,17 @@ class _Call:
     async def _observe_awaited(self, parsed: Any) -> Any:
         return self.observe(await parsed)
 
-    # TODO: a stream the caller stops reading before its end is not recorded,
-    # though it is billed for what was generated: its usage comes last.
+    # A stream's usage comes last, so one the caller stops reading early (or
+    # that fails, or whose server sends no usage) is recorded without it when
+    # it ends: when the caller closes it, or when it is garbage collected.
+
     def _watch(self, chunks: Iterator[Any]) -> Iterator[Any]:
         try:
             for chunk in chunks:
                 if self._see_chunk(chunk):
                     yield chunk
         finally:
+            self._record_unfinished()
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
@@ -288,9 +293,43 @@ class _Call:
                 if self._see_chunk(chunk):
                     yield chunk
         finally:
+            self._record_unfinished()
             close = getattr(chunks, "aclose", None)
             if close is not None:
                 await close()
+
+    def _record_on_close(self, stream: Any) -> None:
+        """Record a stream closed before its usage came (``with`` does that)."""
+        close = stream.close
+
+        def close_and_record() -> None:
+            try:
+                close()
+            finally:
+                self._record_unfinished()
+
+        stream.close = close_and_record
+
+    def _record_on_aclose(self, stream: Any) -> None:
+        close = stream.close
+
+        async def close_and_record() -> None:
+            try:
+                await close()
+            finally:
+                self._record_unfinished()
+
+        stream.close = close_and_record
+
+    def _record_unfinished(self) -> None:
+        """Record a call whose usage never came: its model, latency and label,
+        its tokens unknown (never guessed), so it is counted as unpriced."""
+        if self.recorded:
+            return
+        try:
+            self._record(None)
+        except Exception as exc:  # never fail the user's call
+            self.recorder.warn_once(exc)
 
     def _see_chunk(self, chunk: Any) -> bool:
         """Note what a chunk or event says; False for the usage chunk the caller
@@ -299,6 +338,9 @@ class _Call:
             if self.api == "responses":
                 if getattr(chunk, "type", None) in FINAL_RESPONSE_EVENTS:
                     self._see_final(chunk.response)
+                else:  # the first events name the model, for a stream cut short
+                    answer = getattr(chunk, "response", None)
+                    self.model = getattr(answer, "model", None) or self.model
                 return True
             self.model = getattr(chunk, "model", None) or self.model
             self.service_tier = getattr(chunk, "service_tier", None) or (
@@ -317,7 +359,7 @@ class _Call:
         return True
 
     def _see_final(self, answer: Any) -> None:
-        self.model = getattr(answer, "model", None)
+        self.model = getattr(answer, "model", None) or self.model
         self.service_tier = getattr(answer, "service_tier", None)
         usage = getattr(answer, "usage", None)
         if usage is not None:
@@ -326,17 +368,20 @@ class _Call:
     # The record
 
     def _record(self, usage: Any) -> None:
+        """Append the call's record; ``usage`` None when it never came."""
         if self.recorded:
             return
         self.recorded = True
         latency_ms = (time.perf_counter() - self.started) * 1000
+        counts = {} if usage is None else _usage_counts(self.api, usage)
         record = {
             "v": RECORD_VERSION,
             "call_id": str(uuid.uuid4()),
             "time": round(self.made_at, 3),
             "api": self.api,
             "model": self.model if isinstance(self.model, str) else None,
-            **_usage_counts(self.api, usage),
+            **counts,
+            "usage_known": usage is not None,
             "service_tier": _text_or_none(self.service_tier),
             "latency_ms": round(latency_ms, 1),
             "label": self.recorder.label,

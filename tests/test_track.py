@@ -4,6 +4,7 @@ untracked."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import itertools
 import logging
@@ -18,7 +19,12 @@ import pytest
 
 from monitor_tui.spool import ingest, pending_files
 from monitor_tui.store import Store
-from monitor_tui.tracked_calls import TrackedCall, recent_calls
+from monitor_tui.tracked_calls import (
+    TrackedCall,
+    recent_calls,
+    tracked_rows,
+    tracked_totals,
+)
 from monitor_tui.tracker import track
 from tests.chat_api import ChatApiServer
 from tests.conftest import NOW_EPOCH
@@ -182,6 +188,125 @@ def test_a_streamed_response_is_recorded_from_its_completed_event(
     [call] = calls_after_ingest(store, data_dir)
     assert (call.output_tokens, call.reasoning_tokens) == (500, 128)
     assert call.cost_usd == GPT_5_MINI_CALL
+
+
+def _first_chunks(client: openai.OpenAI, *, close: bool) -> list[dict]:
+    """The caller breaks out of a chat completion stream after two chunks, before
+    the text ends (and the usage comes); it closes the stream, or drops it."""
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True
+    )
+    seen = []
+    for chunk in stream:
+        seen.append({**chunk.to_dict(), "id": None})
+        if len(seen) == 2:
+            break
+    if close:
+        stream.close()
+    del stream
+    gc.collect()  # what is left of the stream is collected, closed or not
+    return seen
+
+
+@pytest.mark.parametrize("close", [True, False], ids=["closed", "dropped"])
+def test_a_stream_broken_out_of_early_is_recorded_once_without_its_tokens(
+    chat_api, data_dir, store, close
+):
+    untracked = _first_chunks(client_for(chat_api), close=close)
+    client = track(client_for(chat_api), label="search", data_dir=data_dir)
+    tracked = _first_chunks(client, close=close)
+
+    assert tracked == untracked
+    assert len(tracked) == 2
+    [call] = calls_after_ingest(store, data_dir)
+    assert call.model == "gpt-4o-mini-2024-07-18"
+    assert call.label == "search"
+    assert call.latency_ms is not None
+    # Billed for what it generated, which the stream never said: unknown, so
+    # unpriced (the spend is then a lower bound), never a guess.
+    assert call.usage_known is False
+    assert (call.input_tokens, call.output_tokens) == (0, 0)
+    assert (call.cost_usd, call.price_state) == (None, "unpriced")
+    rows = tracked_rows(store, 0, 2**40)
+    assert tracked_totals(store, 0, 2**40).unpriced_models == (
+        "gpt-4o-mini-2024-07-18",
+    )
+    assert len(rows) == 1
+
+
+def test_a_stream_left_in_a_with_block_early_is_recorded_at_once(
+    chat_api, data_dir, store
+):
+    client = track(client_for(chat_api), data_dir=data_dir)
+
+    with client.chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True
+    ) as stream:
+        first = next(stream)
+        # Still referenced: only closing the stream can have recorded it.
+        assert first.choices[0].delta.role == "assistant"
+
+    [call] = calls_after_ingest(store, data_dir)
+    assert call.usage_known is False
+    stream.close()  # closing again records nothing more
+    del stream
+    gc.collect()
+    ingest(store, data_dir, now=NOW_EPOCH)
+    assert len(tracked_rows(store, 0, 2**40)) == 1
+
+
+def test_a_streamed_response_stopped_early_keeps_its_model(chat_api, data_dir, store):
+    client = track(client_for(chat_api), data_dir=data_dir)
+
+    with client.responses.create(
+        model="gpt-5-mini", input="Say hello.", stream=True
+    ) as events:
+        kinds = [next(events).type]
+
+    assert kinds == ["response.created"]
+    [call] = calls_after_ingest(store, data_dir)
+    assert call.model == "gpt-5-mini-2025-08-07"
+    assert call.usage_known is False and call.cost_usd is None
+
+
+async def test_an_async_stream_stopped_early_is_recorded_once(
+    chat_api, data_dir, store
+):
+    client = track(
+        openai.AsyncOpenAI(
+            base_url=chat_api.base_url, api_key="sk-test", max_retries=0
+        ),
+        data_dir=data_dir,
+    )
+
+    stream = await client.chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True
+    )
+    async for _chunk in stream:
+        break
+    await stream.close()
+
+    [call] = calls_after_ingest(store, data_dir)
+    assert call.usage_known is False
+    assert call.model == "gpt-4o-mini-2024-07-18"
+
+
+def test_a_stream_read_to_its_end_is_recorded_once_with_its_usage(
+    chat_api, data_dir, store
+):
+    client = track(client_for(chat_api), data_dir=data_dir)
+
+    with client.chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True
+    ) as stream:
+        chunks = list(stream)
+
+    del stream
+    gc.collect()
+    [call] = calls_after_ingest(store, data_dir)
+    assert len(chunks) == 5
+    assert call.usage_known is True
+    assert call.cost_usd == GPT_4O_MINI_CALL
 
 
 def test_embeddings_are_recorded(chat_api, data_dir, store):

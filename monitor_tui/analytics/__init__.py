@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from monitor_tui.analytics.labels import label_breakdown
 from monitor_tui.analytics.patterns import (
     DailyTrend,
     DaySpend,
@@ -56,7 +57,8 @@ from monitor_tui.budget import Budget
 from monitor_tui.names import Names, read_names
 from monitor_tui.report import period_usage_rows
 from monitor_tui.store import Store
-from monitor_tui.usage import USAGE_ENDPOINTS
+from monitor_tui.tracked_calls import TRACKED, tracked_rows
+from monitor_tui.usage import USAGE_ENDPOINTS, UsageRow
 
 if TYPE_CHECKING:
     from monitor_tui.pricing import Pricer
@@ -130,6 +132,9 @@ class Analytics:
     """Where the usage read into the store begins; None if nothing was read."""
     names: Names = field(default_factory=Names)
     """The project and key names the lines are labelled with."""
+    by_label: tuple[BreakdownLine, ...] = ()
+    """The calls recorded with ``track`` in the range, by their label; empty
+    when none was recorded (or the data is the demo's)."""
 
     @property
     def range_is_complete(self) -> bool:
@@ -157,11 +162,13 @@ class Analytics:
         return self.read_from is not None and self.read_from <= start
 
     def breakdown(self, dimension: str) -> tuple[BreakdownLine, ...]:
-        """The lines of the ``model``, ``project`` or ``key`` breakdown."""
+        """The lines of the ``model``, ``project``, ``key`` or ``label``
+        breakdown."""
         return {
             "model": self.by_model,
             "project": self.by_project,
             "key": self.by_key,
+            "label": self.by_label,
         }[dimension]
 
     @property
@@ -190,6 +197,11 @@ class Analytics:
 def _read_from(store: Store, origin: str) -> tuple[int | None, int | None]:
     """Where the usage read so far begins, and where its hourly part begins
     (epoch seconds); None for what was never read."""
+    if origin == TRACKED:
+        # Each recorded call is stored whole, at its second: nothing before
+        # the last read of the spool is missing.
+        read = store.last_sync(TRACKED) is not None or store.holds_calls()
+        return (0, 0) if read else (None, None)
     hourly = [store.watermark(origin, name, "1h") for name in USAGE_ENDPOINTS]
     daily = [store.watermark(origin, name, "1d") for name in USAGE_ENDPOINTS]
     hourly_from = min((m["synced_from"] for m in hourly if m), default=None)
@@ -247,6 +259,13 @@ def compute_analytics(
     }
     pace = None if budget is None else daily_pace(budget, now)
     read_from, hourly_from = _read_from(store, origin)
+    labels: tuple[BreakdownLine, ...] = ()
+    if origin != "demo":
+        # The store of the organization's rows holds the recorded calls too.
+        labels = label_breakdown(
+            _of_project(tracked_rows(store, *range.epochs), project),
+            _of_project(tracked_rows(store, *range.previous.epochs), project),
+        )
     start, end = range.epochs
     # Daily buckets cannot say their hour: the pattern averages hourly data only.
     hours_from = end if hourly_from is None else max(start, hourly_from)
@@ -265,4 +284,11 @@ def compute_analytics(
         savings=estimate_savings(current, pricer or _pricer()),
         read_from=None if read_from is None else datetime.fromtimestamp(read_from, UTC),
         names=names,
+        by_label=labels,
     )
+
+
+def _of_project(rows: list[UsageRow], project: str | None) -> list[UsageRow]:
+    if project is None:
+        return rows
+    return [row for row in rows if (row.get("project_id") or "") == project]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from monitor_tui.names import Names
+from monitor_tui.tracked_calls import CALL_WIDTH
 from monitor_tui.usage import UsageRow
 
 ZERO = Decimal(0)
@@ -86,7 +87,10 @@ def tally(rows: Iterable[UsageRow], project: str | None = None) -> Tally:
         if cost is None:
             cell[UNPRICED] += 1
 
-        slot = (start, row["width"] == "1h")
+        if row["width"] == CALL_WIDTH:  # a recorded call counts in its hour
+            slot = (start - start % 3600, True)
+        else:
+            slot = (start, row["width"] == "1h")
         bucket = buckets.get(slot)
         if bucket is None:
             bucket = buckets[slot] = [0, ZERO]

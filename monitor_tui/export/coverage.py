@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from monitor_tui.store import Store
+from monitor_tui.tracked_calls import TRACKED
 from monitor_tui.usage import USAGE_ENDPOINTS, WIDTH_SECONDS
 
 DAY = WIDTH_SECONDS["1d"]
@@ -70,6 +71,21 @@ def _span(marks: list[dict | None]) -> tuple[int | None, int | None]:
     )
 
 
+def _tracked_coverage(store: Store) -> Coverage:
+    """Recorded calls are stored whole, each at its own second: everything
+    before the last read of the spool is known, by the hour too."""
+    last = (store.last_sync(TRACKED) or {}).get("last_ok_at")
+    if last is None:
+        return Coverage(None, None, None, None, None)
+    return Coverage(
+        usage_from=0,
+        usage_until=last,
+        hourly_from=0,
+        hourly_until=last,
+        costs_from=None,
+    )
+
+
 def read_coverage(store: Store, origin: str) -> Coverage:
     """What the store holds of ``origin``, from the sync watermarks.
 
@@ -77,6 +93,8 @@ def read_coverage(store: Store, origin: str) -> Coverage:
     counts them), so it has been read from the earlier of the two; the export
     as a whole has been read where every endpoint has been.
     """
+    if origin == TRACKED:
+        return _tracked_coverage(store)
     endpoints = []
     hourly = []
     for name in USAGE_ENDPOINTS:

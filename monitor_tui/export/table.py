@@ -17,6 +17,7 @@ from monitor_tui.names import Names, read_names
 from monitor_tui.pricing import combined_state
 from monitor_tui.report import billed_usd, data_state, period_usage_rows
 from monitor_tui.store import Store
+from monitor_tui.tracked_calls import CALL_WIDTH
 from monitor_tui.usage import WIDTH_SECONDS, UsageRow
 
 HOUR = WIDTH_SECONDS["1h"]
@@ -195,7 +196,8 @@ def _by_name(rows: list[UsageRow], field: str) -> list[ExportRow]:
 
 def _by_hour(rows: list[UsageRow], read: tuple[int, int] | None) -> list[ExportRow]:
     """One row per bucket start: hourly buckets, and the daily buckets counted
-    before an endpoint's hourly history, which cannot say their hour.
+    before an endpoint's hourly history, which cannot say their hour; recorded
+    calls by the hour they were made in.
 
     The hours of ``read`` (the hourly history in the range) are all listed, those
     without usage with zeros; hours not read are left out rather than shown as
@@ -207,8 +209,11 @@ def _by_hour(rows: list[UsageRow], read: tuple[int, int] | None) -> list[ExportR
         for start in range(first, read[1], HOUR):
             groups[(start, HOUR)] = []
     for row in rows:
-        length = WIDTH_SECONDS[row["width"]]
-        groups.setdefault((row["start"], length), []).append(row)
+        if row["width"] == CALL_WIDTH:  # a recorded call counts in its hour
+            slot = (row["start"] - row["start"] % HOUR, HOUR)
+        else:
+            slot = (row["start"], WIDTH_SECONDS[row["width"]])
+        groups.setdefault(slot, []).append(row)
     return [
         _row(
             None,

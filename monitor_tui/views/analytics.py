@@ -65,8 +65,15 @@ RANGE_BUTTONS = (
 )
 """(range kind, button label, key, what the key does) for each range offered."""
 
-BREAKDOWN_BUTTONS = {"model": "By model", "project": "By project", "key": "By API key"}
-"""The label of the button of each breakdown."""
+BREAKDOWN_BUTTONS = {
+    "model": "By model",
+    "project": "By project",
+    "key": "By API key",
+    "label": "By label",
+}
+"""The label of the button of each breakdown; by label only once calls recorded
+with ``track`` are in the range."""
+LABEL_NOTE = "Labels: the calls recorded on this machine with track(), by label"
 
 BREAKDOWN_NOTE = (
     "Hit: cached share of input · Change: of the cost, against the span before"
@@ -396,9 +403,16 @@ class AnalyticsView(VerticalScroll):
         self.focus()
 
     def action_next_breakdown(self) -> None:
-        """Switch the breakdown: by model, by project, by API key."""
-        order = list(BREAKDOWN_BUTTONS)
-        self.show_breakdown(order[(order.index(self.dimension) + 1) % len(order)])
+        """Switch the breakdown: by model, by project, by API key, by label."""
+        order = self._dimensions()
+        at = order.index(self.dimension) if self.dimension in order else -1
+        self.show_breakdown(order[(at + 1) % len(order)])
+
+    def _dimensions(self) -> list[str]:
+        """The breakdowns offered: by label only when calls were recorded."""
+        analytics = self.analytics
+        labels = analytics is not None and bool(analytics.by_label)
+        return [name for name in BREAKDOWN_BUTTONS if name != "label" or labels]
 
     def show_breakdown(self, dimension: str) -> None:
         """Break the range down by ``model``, ``project`` or ``key``."""
@@ -451,8 +465,12 @@ class AnalyticsView(VerticalScroll):
         for kind, *_ in RANGE_BUTTONS:
             button = self.query_one(f"#range-{kind}", Button)
             button.set_class(kind == self.kind, "-chosen")
+        offered = self._dimensions()
+        if self.dimension not in offered:
+            self.dimension = "model"  # a range without recorded calls
         for dimension in BREAKDOWN_BUTTONS:
             button = self.query_one(f"#by-{dimension}", Button)
+            button.display = dimension in offered
             button.set_class(dimension == self.dimension, "-chosen")
 
     def _draw(self) -> None:
@@ -467,6 +485,7 @@ class AnalyticsView(VerticalScroll):
             widget.display = shown
         if analytics is None or not shown:
             return
+        self._show_choices()  # by label comes and goes with recorded calls
         self._draw_breakdown()
         self._show_note()
         zone = analytics.zone.key
@@ -556,6 +575,8 @@ class AnalyticsView(VerticalScroll):
         note = BREAKDOWN_NOTE
         if self.dimension == "project":
             note += f"\n{PROJECT_NOTE}"
+        elif self.dimension == "label":
+            note += f"\n{LABEL_NOTE}"
         self.query_one("#breakdown-note", Static).update(note)
 
     def _draw_breakdown(self) -> None:

@@ -54,6 +54,26 @@ def demo_banner(settings: Settings) -> str:
     )
 
 
+TRACKED_BANNER = (
+    "TRACKED: the calls recorded on this machine with track(), not the "
+    "organization's usage, because no admin key is configured. To watch the "
+    "organization, set OPENAI_ADMIN_KEY to an admin key and start monitor-tui again."
+)
+
+SOURCE_WORDS = {"demo": "DEMO", "tracked": "TRACKED"}
+"""The freshness line's word for the data shown; the organization's is LIVE."""
+
+
+def source_banner(settings: Settings) -> str | None:
+    """What the data shown is when it is not the organization's; None when it
+    is."""
+    if settings.origin == "tracked":
+        return TRACKED_BANNER
+    if settings.use_demo:
+        return demo_banner(settings)
+    return None
+
+
 class LiveView(VerticalScroll):
     """Spend against the budget, the period, forecast, burn rate and freshness."""
 
@@ -74,8 +94,8 @@ class LiveView(VerticalScroll):
         self.clock = clock
 
     def compose(self) -> ComposeResult:
-        if self.settings.use_demo:
-            yield Static(demo_banner(self.settings), id="demo-banner", markup=False)
+        banner = source_banner(self.settings)
+        yield Static(banner or "", id="demo-banner", markup=False)
         yield Static(id="freshness")
         yield Static(id="problem")
         yield Static(id="store-problem")
@@ -102,7 +122,17 @@ class LiveView(VerticalScroll):
     def on_mount(self) -> None:
         # Only the age of the data moves between syncs.
         self.set_interval(1, self._show_freshness)
+        self.show_source()
         self._show_snapshot()
+
+    def show_source(self) -> None:
+        """Say what the data is: the demo's, the calls recorded on this
+        machine, or (no banner) the organization's."""
+        banner = source_banner(self.settings)
+        box = self.query_one("#demo-banner", Static)
+        box.display = banner is not None
+        box.update(banner or "")
+        self._show_freshness()
 
     def watch_snapshot(self) -> None:
         self._show_snapshot()
@@ -164,14 +194,21 @@ class LiveView(VerticalScroll):
         for justify in ("left", "left", "right", "right", "right", "left"):
             table.add_column(justify=justify, no_wrap=True)
         for call in calls:
+            if call.usage_known:
+                tokens_in = f"{compact_count(call.input_tokens)} in"
+                tokens_out = f"{compact_count(call.output_tokens)} out"
+            else:  # a stream stopped before its usage came
+                tokens_in, tokens_out = "? in", "? out"
+            if call.cost_usd is not None:
+                cost = screen_money(call.cost_usd)
+            else:
+                cost = "no price" if call.usage_known else "stopped"
             table.add_row(
                 f"{call.at.astimezone(zone):%H:%M:%S}",
                 short_name(printable(call.model or "?"), 28),
-                f"{compact_count(call.input_tokens)} in",
-                f"{compact_count(call.output_tokens)} out",
-                screen_money(call.cost_usd)
-                if call.cost_usd is not None
-                else "no price",
+                tokens_in,
+                tokens_out,
+                cost,
                 short_name(printable(call.label or ""), 16),
             )
         box.update(table)
@@ -273,11 +310,15 @@ class LiveView(VerticalScroll):
         )
         grid.add_row("Requests", f"{report.requests:,}")
         if report.tracked_calls:
+            share = (
+                "the whole of the spend above"
+                if report.source == "tracked"
+                else "part of the spend above when it is the organization's"
+            )
             grid.add_row(
                 "Tracked",
                 f"{screen_money(report.tracked_spend_usd)} in "
-                f"{report.tracked_calls:,} calls recorded on this machine (part of "
-                "the spend above when it is the organization's)",
+                f"{report.tracked_calls:,} calls recorded on this machine ({share})",
             )
         grid.add_row("Busiest", self._busiest(snapshot))
         grid.add_row(
@@ -294,6 +335,9 @@ class LiveView(VerticalScroll):
         """The bill beside the estimate, the difference, and why they differ."""
         report = snapshot.report
         gap = report.billed_gap
+        if report.billed_usd is None and report.source == "tracked":
+            grid.add_row("Billed", "— (OpenAI's daily costs need an admin key)")
+            return
         if report.billed_usd is None:
             grid.add_row("Billed", "— (OpenAI's daily costs have not been read yet)")
             return
@@ -370,7 +414,7 @@ class LiveView(VerticalScroll):
             return
         snapshot = self.snapshot
         now = self.clock()
-        label = "DEMO" if self.settings.use_demo else "LIVE"
+        label = SOURCE_WORDS.get(self.settings.origin, "LIVE")
         line = Text.assemble((f" {label} ", "reverse bold"), " ")
         last_ok = snapshot.sync.last_ok_at if snapshot else None
         stale = False

@@ -20,7 +20,12 @@ from monitor_tui.analytics import BreakdownLine, Change
 from monitor_tui.analytics.text import change_text, cost_text, count_text, rate_text
 from monitor_tui.report_text import short_name
 
-DIMENSION_TITLES = {"model": "Model", "project": "Project", "key": "API key"}
+DIMENSION_TITLES = {
+    "model": "Model",
+    "project": "Project",
+    "key": "API key",
+    "label": "Label",
+}
 
 NAME_WIDTH = 30
 """The most a name takes; longer ones are shortened in the middle."""
