@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from monitor_tui.usage import UsageRow
+from monitor_tui.usage import TOKEN_ENDPOINTS, UsageRow
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,11 @@ class Pricer:
 
     def price(self, row: Mapping[str, Any]) -> Price:
         """Return the cost of one usage row at the price in force on its date."""
+        # TODO: price images, speech characters, transcription seconds and web
+        # searches from their own counts; until then they are unpriced volume,
+        # since token prices would put them at $0.
+        if row.get("endpoint", "completions") not in TOKEN_ENDPOINTS:
+            return Price(None, UNPRICED, None)
         model = row.get("model")
         if not model:
             return Price(None, UNPRICED, None)

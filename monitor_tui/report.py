@@ -2,6 +2,8 @@
 
 Totals come from hourly rows where an endpoint's hourly history reaches and from
 daily rows only before it; minute rows feed the burn rate and never a total.
+Endpoints counted in something other than tokens (images, speech characters...)
+are summed per endpoint, model and unit as the period's usage volume.
 """
 
 from __future__ import annotations
@@ -44,6 +46,24 @@ class ModelLine:
 
 
 @dataclass(frozen=True)
+class VolumeLine:
+    """The period's usage of one endpoint counted in something other than
+    tokens, for one model (or none, for endpoints without models)."""
+
+    endpoint: str
+    model: str | None
+    unit: str
+    """``images``, ``characters``, ``seconds``, ``byte_days``, ``sessions`` or
+    ``tool_calls``."""
+    quantity: int
+    requests: int | None
+    """Model requests; None for endpoints that do not count them."""
+    cost_usd: Decimal | None
+    """None when some of its rows could not be priced."""
+    price_state: str
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything ``monitor-tui report`` says about the current billing period."""
 
@@ -78,6 +98,8 @@ class Report:
     period: a share of ``spend_usd``, never added to it. None when not read."""
     tracked_calls: int = 0
     """How many calls were recorded with ``track`` in the period."""
+    usage_volume: tuple[VolumeLine, ...] = ()
+    """Usage of the endpoints not counted in tokens; ``models`` has the rest."""
 
     def to_json(self) -> dict[str, Any]:
         """The report as the documented JSON object (money as 6-place strings)."""
@@ -128,6 +150,18 @@ class Report:
                 }
                 for line in self.models
             ],
+            "usage_volume": [
+                {
+                    "endpoint": line.endpoint,
+                    "model": line.model,
+                    "unit": line.unit,
+                    "quantity": line.quantity,
+                    "requests": line.requests,
+                    "cost_usd": json_money(line.cost_usd),
+                    "price_state": line.price_state,
+                }
+                for line in self.usage_volume
+            ],
         }
 
 
@@ -162,15 +196,28 @@ def _cost(rows: Iterable[UsageRow]) -> Decimal:
     )
 
 
+def _price_state(rows: list[UsageRow]) -> tuple[bool, str]:
+    """Whether some of ``rows`` have no price, and the state the report names."""
+    unpriced = any(r.get("cost_usd") is None for r in rows)
+    if unpriced:
+        return True, "unpriced"
+    states = {r.get("price_state") for r in rows}
+    return False, "free" if states == {"free"} else "priced"
+
+
+def is_volume_row(row: UsageRow) -> bool:
+    """True for a row of an endpoint not counted in tokens."""
+    endpoint = USAGE_ENDPOINTS.get(row["endpoint"])
+    return endpoint is not None and endpoint.volume is not None
+
+
 def _model_lines(rows: list[UsageRow]) -> tuple[ModelLine, ...]:
     grouped: dict[str, list[UsageRow]] = {}
     for row in rows:
         grouped.setdefault(row.get("model") or "(no model)", []).append(row)
     lines = []
     for model, group in grouped.items():
-        states = {r.get("price_state") for r in group}
-        unpriced = any(r.get("cost_usd") is None for r in group)
-        state = "unpriced" if unpriced else ("free" if states == {"free"} else "priced")
+        unpriced, state = _price_state(group)
         lines.append(
             ModelLine(
                 model=model,
@@ -183,6 +230,38 @@ def _model_lines(rows: list[UsageRow]) -> tuple[ModelLine, ...]:
             )
         )
     lines.sort(key=lambda line: (-(line.cost_usd or 0), line.model))
+    return tuple(lines)
+
+
+def volume_lines(rows: list[UsageRow]) -> tuple[VolumeLine, ...]:
+    """Sum the rows of endpoints not counted in tokens per endpoint and model,
+    in the order the endpoints are synced, then by model."""
+    grouped: dict[tuple[str, str | None], list[UsageRow]] = {}
+    for row in rows:
+        if is_volume_row(row):
+            key = (row["endpoint"], row.get("model") or None)
+            grouped.setdefault(key, []).append(row)
+    order = list(USAGE_ENDPOINTS)
+    lines = []
+    for (name, model), group in sorted(
+        grouped.items(), key=lambda item: (order.index(item[0][0]), item[0][1] or "")
+    ):
+        endpoint = USAGE_ENDPOINTS[name]
+        field, unit = str(endpoint.volume), str(endpoint.unit)
+        unpriced, state = _price_state(group)
+        lines.append(
+            VolumeLine(
+                endpoint=name,
+                model=model,
+                unit=unit,
+                quantity=sum(r.get(field, 0) for r in group),
+                requests=(
+                    sum(r["requests"] for r in group) if endpoint.has_requests else None
+                ),
+                cost_usd=None if unpriced else _cost(group),
+                price_state=state,
+            )
+        )
     return tuple(lines)
 
 
@@ -225,6 +304,9 @@ def _recent_rate(store: Store, origin: str, now: int) -> Decimal:
     """
     read_until = min([now, *_read_until(store, origin, "1h")])
     since = align(read_until, "1h") - 23 * 3600
+    # TODO: endpoints read only in daily buckets add today's bucket (from UTC
+    # midnight) here, not a 24-hour share: their recent rate is low in the
+    # morning until they are read by the hour or spread over the day.
     rows = period_usage_rows(store, origin, since, read_until)
     return _cost(rows) / (read_until - since)
 
@@ -277,8 +359,13 @@ def build_report(
     at = int(now.timestamp())
     rows = period_usage_rows(store, origin, start, end)
     spend = _cost(rows)
-    lines = _model_lines(rows)
+    lines = _model_lines([r for r in rows if not is_volume_row(r)])
+    volume = volume_lines(rows)
+    # Only lines of ``models`` are named: a web search's model is the model
+    # that searched, whose tokens may well be priced, and usage such as vector
+    # storage has no model. A volume line says its own price state.
     unpriced = tuple(sorted(line.model for line in lines if not line.priced))
+    lower_bound = bool(unpriced) or any(v.cost_usd is None for v in volume)
 
     elapsed = max(min(at, end) - start, 0)
     length = end - start
@@ -303,7 +390,7 @@ def build_report(
         source=origin,
         last_sync_at=_at(last["last_ok_at"]) if last.get("last_ok_at") else None,
         spend_usd=spend,
-        spend_is_lower_bound=bool(unpriced),
+        spend_is_lower_bound=lower_bound,
         billed_usd=billed,
         input_tokens=sum(r["input_tokens"] for r in rows),
         cached_input_tokens=sum(r["cached_input_tokens"] for r in rows),
@@ -321,6 +408,7 @@ def build_report(
         project_spend=_project_spend(rows),
         skipped_results=last["skipped"] if type(last.get("skipped")) is int else 0,
         billed_other_currencies=tuple(sorted(other_currencies)),
+        usage_volume=volume,
     )
 
 

@@ -7,12 +7,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from monitor_tui.usage import UsageRow
+from monitor_tui.usage import TOKEN_ENDPOINTS, UsageRow
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 NO_MODEL = "(no model)"
 """The model of rows that name none, as the report calls it."""
+
+
+def _model(row: UsageRow) -> str:
+    """The model a row counts under; usage without models (vector storage,
+    code interpreter sessions) under its endpoint, not with unnamed tokens."""
+    model = row.get("model")
+    if model:
+        return model
+    endpoint = row.get("endpoint")
+    return NO_MODEL if endpoint in TOKEN_ENDPOINTS else f"({endpoint})"
+
 
 DIMENSIONS = {"model": 0, "project": 1, "key": 2}
 """The breakdowns, by name, and where their value sits in a cell's key."""
@@ -67,7 +78,7 @@ def tally(rows: Iterable[UsageRow], project: str | None = None) -> Tally:
         money = ZERO if cost is None else Decimal(cost)
 
         key = (
-            row.get("model") or NO_MODEL,
+            _model(row),
             project_id,
             row.get("api_key_id") or "",
             start // 86400,

@@ -38,6 +38,18 @@ COUNT_COLUMNS = (
     "price_state",
 )
 """The columns every row has, named as the report's ``models`` name them."""
+VOLUME_COLUMNS = {
+    "images": ("images", "images"),
+    "speech_characters": ("audio_speeches", "characters"),
+    "transcription_seconds": ("audio_transcriptions", "seconds"),
+    "vector_store_byte_days": ("vector_stores", "usage_bytes"),
+    "code_interpreter_sessions": ("code_interpreter_sessions", "sessions"),
+    "file_search_calls": ("file_search_calls", "tool_calls"),
+    "web_search_calls": ("web_search_calls", "tool_calls"),
+}
+"""Column -> (endpoint, row field) of the usage not counted in tokens. Named for
+the endpoint, since web and file search both count ``tool_calls``; after the
+token columns, so a reader of the older columns finds them where they were."""
 
 _ID_FIELDS = {"model": "model", "project": "project_id", "api_key": "api_key_id"}
 """The usage row field each grouping by name sums over."""
@@ -65,6 +77,8 @@ class ExportRow:
     price_state: str
     """``priced``, ``free`` (every row free) or ``unpriced`` (some row is), as the
     report says it."""
+    volume: tuple[int, ...] = (0,) * len(VOLUME_COLUMNS)
+    """The sums of ``VOLUME_COLUMNS``, in their order."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +131,7 @@ class ExportTable:
     @property
     def columns(self) -> tuple[str, ...]:
         """The names of a row's fields, in order, as CSV and JSON call them."""
-        return (*KEY_COLUMNS[self.group_by], *COUNT_COLUMNS)
+        return (*KEY_COLUMNS[self.group_by], *COUNT_COLUMNS, *VOLUME_COLUMNS)
 
     def values(self, row: ExportRow) -> tuple[str | int | bool | Decimal | None, ...]:
         """A row's values in the order of ``columns``; money as ``Decimal``."""
@@ -140,6 +154,7 @@ class ExportTable:
             row.cost_usd,
             row.priced,
             row.price_state,
+            *row.volume,
         )
 
 
@@ -174,6 +189,10 @@ def _row(
         cost_usd=cost if rows else Decimal(0),
         priced=priced,
         price_state=state,
+        volume=tuple(
+            sum(r.get(field, 0) for r in rows if r["endpoint"] == endpoint)
+            for endpoint, field in VOLUME_COLUMNS.values()
+        ),
     )
 
 
