@@ -17,7 +17,13 @@ from typing import Any
 from monitor_tui.money import json_money
 from monitor_tui.period import BillingPeriod
 from monitor_tui.store import Store
-from monitor_tui.usage import USAGE_ENDPOINTS, UsageRow, align, total_tokens
+from monitor_tui.usage import (
+    USAGE_ENDPOINTS,
+    UsageRow,
+    align,
+    is_volume_row,
+    total_tokens,
+)
 
 BURN_RATE_SLACK_SECONDS = 180
 """A burn rate is shown only if minute buckets were read this recently: a sync
@@ -203,12 +209,6 @@ def _price_state(rows: list[UsageRow]) -> tuple[bool, str]:
         return True, "unpriced"
     states = {r.get("price_state") for r in rows}
     return False, "free" if states == {"free"} else "priced"
-
-
-def is_volume_row(row: UsageRow) -> bool:
-    """True for a row of an endpoint not counted in tokens."""
-    endpoint = USAGE_ENDPOINTS.get(row["endpoint"])
-    return endpoint is not None and endpoint.volume is not None
 
 
 def _model_lines(rows: list[UsageRow]) -> tuple[ModelLine, ...]:

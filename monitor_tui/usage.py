@@ -291,6 +291,12 @@ def usage_identity(row: Mapping[str, Any]) -> tuple[Any, ...]:
     return (row["origin"], row["endpoint"], row["width"], row["start"], *dims)
 
 
+def is_volume_row(row: Mapping[str, Any]) -> bool:
+    """True for a row of an endpoint not counted in tokens."""
+    endpoint = USAGE_ENDPOINTS.get(row.get("endpoint") or "")
+    return endpoint is not None and endpoint.volume is not None
+
+
 def total_tokens(row: Mapping[str, Any]) -> int:
     """Input plus output tokens; cached input is already inside input."""
     return int(row.get("input_tokens") or 0) + int(row.get("output_tokens") or 0)

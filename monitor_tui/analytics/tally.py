@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from monitor_tui.usage import TOKEN_ENDPOINTS, UsageRow
+from monitor_tui.usage import UsageRow, is_volume_row
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -16,13 +16,13 @@ NO_MODEL = "(no model)"
 
 
 def _model(row: UsageRow) -> str:
-    """The model a row counts under; usage without models (vector storage,
-    code interpreter sessions) under its endpoint, not with unnamed tokens."""
+    """The model a row counts under. Usage not counted in tokens is named by
+    its endpoint too: a web search's model also runs token usage, whose line
+    and savings must not take in searches that have no token price."""
     model = row.get("model")
-    if model:
-        return model
-    endpoint = row.get("endpoint")
-    return NO_MODEL if endpoint in TOKEN_ENDPOINTS else f"({endpoint})"
+    if is_volume_row(row):
+        return f"{row['endpoint']} {model}" if model else row["endpoint"]
+    return model or NO_MODEL
 
 
 DIMENSIONS = {"model": 0, "project": 1, "key": 2}
