@@ -297,6 +297,19 @@ def is_volume_row(row: Mapping[str, Any]) -> bool:
     return endpoint is not None and endpoint.volume is not None
 
 
+def usage_name(row: Mapping[str, Any]) -> str | None:
+    """The model a row counts under in breakdowns by model, or None.
+
+    Usage not counted in tokens is named by its endpoint too: a web search's
+    model also runs token usage, whose line must not take in searches that have
+    no token price, and vector storage has no model at all.
+    """
+    model = row.get("model")
+    if is_volume_row(row):
+        return f"{row['endpoint']} {model}" if model else str(row["endpoint"])
+    return model or None
+
+
 def total_tokens(row: Mapping[str, Any]) -> int:
     """Input plus output tokens; cached input is already inside input."""
     return int(row.get("input_tokens") or 0) + int(row.get("output_tokens") or 0)

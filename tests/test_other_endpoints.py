@@ -27,6 +27,7 @@ from monitor_tui.store import Store
 from monitor_tui.sync import Syncer
 from monitor_tui.usage import TOKEN_ENDPOINTS, USAGE_ENDPOINTS
 from tests.conftest import ADMIN_KEY, NOW, NOW_EPOCH
+from tests.usage_api import busy_org, small_org
 from tests.usage_api.queries import ENDPOINTS as SERVED
 
 DAY = NOW_EPOCH - NOW_EPOCH % 86400
@@ -298,6 +299,30 @@ def test_exports_carry_the_counts_of_these_endpoints(store, api_server, tmp_path
     assert days["2026-12-04"]["vector_store_byte_days"] == "270000000"
     # Unpriced usage makes the day's cost a lower bound, never a $0 priced day.
     assert days["2026-12-02"]["price_state"] == "unpriced"
+
+    by_model = tmp_path / "by-model.csv"
+    args = parser.parse_args(["export", "--group-by", "model", "--out", str(by_model)])
+    assert run_export(args, settings, lambda: NOW, out, err) == 0, err.getvalue()
+    with open(by_model, newline="", encoding="utf-8") as handle:
+        models = {row["model"]: row for row in csv.DictReader(handle)}
+    # gpt-4o's tokens keep their priced line; its web searches have their own.
+    assert models["gpt-4o-2024-08-06"]["price_state"] == "priced"
+    assert models["web_search_calls gpt-4o-2024-08-06"]["web_search_calls"] == "7"
+    assert models["vector_stores"]["vector_store_byte_days"] == "780000000"
+    assert models["vector_stores"]["cost_usd"] == ""
+
+
+@pytest.mark.parametrize(
+    "records",
+    [small_org(NOW_EPOCH), busy_org(NOW_EPOCH, days=2)],
+    ids=["small", "busy"],
+)
+def test_the_local_api_scenarios_use_every_endpoint(store, api_server, records):
+    api_server.set_records(records)
+    assert syncer(store, api_server).sync().ok
+    lines = report(store).usage_volume
+    assert {v.endpoint for v in lines} == set(DAILY) - TOKEN_ENDPOINTS
+    assert all(v.quantity > 0 for v in lines)
 
 
 def test_the_demo_organization_uses_every_endpoint_repeatably(tmp_path):

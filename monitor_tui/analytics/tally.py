@@ -7,22 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from monitor_tui.usage import UsageRow, is_volume_row
+from monitor_tui.usage import UsageRow, usage_name
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 NO_MODEL = "(no model)"
 """The model of rows that name none, as the report calls it."""
-
-
-def _model(row: UsageRow) -> str:
-    """The model a row counts under. Usage not counted in tokens is named by
-    its endpoint too: a web search's model also runs token usage, whose line
-    and savings must not take in searches that have no token price."""
-    model = row.get("model")
-    if is_volume_row(row):
-        return f"{row['endpoint']} {model}" if model else row["endpoint"]
-    return model or NO_MODEL
 
 
 DIMENSIONS = {"model": 0, "project": 1, "key": 2}
@@ -78,7 +68,7 @@ def tally(rows: Iterable[UsageRow], project: str | None = None) -> Tally:
         money = ZERO if cost is None else Decimal(cost)
 
         key = (
-            _model(row),
+            usage_name(row) or NO_MODEL,
             project_id,
             row.get("api_key_id") or "",
             start // 86400,

@@ -15,7 +15,7 @@ from monitor_tui.export.coverage import Coverage, read_coverage
 from monitor_tui.export_choices import GROUPINGS
 from monitor_tui.report import billed_usd, data_state, period_usage_rows
 from monitor_tui.store import Store
-from monitor_tui.usage import WIDTH_SECONDS, UsageRow
+from monitor_tui.usage import WIDTH_SECONDS, UsageRow, usage_name
 
 HOUR = WIDTH_SECONDS["1h"]
 
@@ -199,7 +199,8 @@ def _row(
 def _by_name(rows: list[UsageRow], field: str) -> list[ExportRow]:
     groups: dict[str | None, list[UsageRow]] = {}
     for row in rows:
-        groups.setdefault(row.get(field) or None, []).append(row)
+        key = usage_name(row) if field == "model" else row.get(field) or None
+        groups.setdefault(key, []).append(row)
     lines = [_row(key, group) for key, group in groups.items()]
     # As the Analytics breakdowns: the most expensive first, then the most tokens.
     lines.sort(
