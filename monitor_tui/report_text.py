@@ -83,8 +83,10 @@ def format_report(report: Report) -> str:
         f"Spend      {screen_money(report.spend_usd)} estimated · {billed} billed"
     )
     if report.spend_is_lower_bound:
-        unpriced = ", ".join(printable(m) for m in report.unpriced_models)
-        lines.append(f"           at least: no price for {unpriced}")
+        named = [printable(m) for m in report.unpriced_models]
+        if any(v.cost_usd is None for v in report.usage_volume):
+            named.append("other usage below")
+        lines.append(f"           at least: no price for {', '.join(named)}")
     if report.billed_other_currencies:
         others = ", ".join(c.upper() for c in report.billed_other_currencies)
         lines.append(f"           billed leaves out amounts in {printable(others)}")
@@ -160,6 +162,7 @@ def format_report(report: Report) -> str:
             )
         if any(line.price_state == "override" for line in report.models):
             lines.append("* priced at your [prices] rates from the config file")
+    lines.extend(_volume_table(report))
     lines.extend(_project_table(report))
     return "\n".join(lines)
 
@@ -197,6 +200,41 @@ def _gap_lines(report: Report) -> list[str]:
     return lines
 
 
+# Columns of the other usage table; like the model table, 80 wide.
+VOLUME_COLUMNS = (("Other usage", 36), ("Quantity", 18), ("Requests", 8), ("Cost", 15))
+
+
+def _volume_table(report: Report) -> list[str]:
+    """The usage not counted in tokens (images, speech...), if there is any."""
+    if not report.usage_volume:
+        return []
+
+    def line(cells: tuple[str, ...]) -> str:
+        return " ".join(
+            f"{cell:<{width}}" if index == 0 else f"{cell:>{width}}"
+            for index, (cell, (_, width)) in enumerate(
+                zip(cells, VOLUME_COLUMNS, strict=True)
+            )
+        )
+
+    lines = ["", line(tuple(title for title, _ in VOLUME_COLUMNS))]
+    for volume in report.usage_volume:
+        what = volume.endpoint + (f" {volume.model}" if volume.model else "")
+        lines.append(
+            line(
+                (
+                    short_name(what, 36),
+                    f"{compact_count(volume.quantity)} {volume.unit}",
+                    "" if volume.requests is None else compact_count(volume.requests),
+                    "no price"
+                    if volume.cost_usd is None
+                    else screen_money(volume.cost_usd),
+                )
+            )
+        )
+    return lines
+
+
 PROJECTS_SHOWN = 10
 """Projects listed in the text report; the JSON report lists them all."""
 
@@ -221,10 +259,12 @@ def format_sync(result: SyncResult) -> str:
     lines = []
     for item in result.windows:
         window = item.window
+        # 79 columns with the longest endpoint name; the window's year is left
+        # out to make room for it.
         lines.append(
-            f"  {window.endpoint:<12} {window.width}  from "
-            f"{datetime.fromtimestamp(window.start, UTC):%Y-%m-%d %H:%M}Z  "
-            f"{item.pages:>3} pages {item.buckets:>6} buckets {item.rows:>7} rows"
+            f"  {window.endpoint:<25} {window.width} "
+            f"{datetime.fromtimestamp(window.start, UTC):%m-%d %H:%M}Z "
+            f"{item.pages:>3} pages {item.buckets:>5} buckets {item.rows:>6} rows"
         )
     label = SOURCE_LABELS.get(result.origin, result.origin)
     status = "synced" if result.ok else "sync FAILED"

@@ -31,7 +31,7 @@ from tinydb import Query, TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
 
-from monitor_tui.usage import COUNT_FIELDS, CostRow, UsageRow
+from monitor_tui.usage import COUNT_FIELDS, VOLUME_FIELDS, CostRow, UsageRow
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,9 @@ def _usage_row_problem(doc: dict[str, Any]) -> str | None:
         return "a row whose model is not a name"
     for name in COUNT_FIELDS:
         if type(doc.get(name)) is not int:
+            return f"a row whose {name} is not a count"
+    for name in VOLUME_FIELDS:
+        if name in doc and type(doc[name]) is not int:
             return f"a row whose {name} is not a count"
     cost = doc.get("cost_usd")
     if cost is not None and not _is_amount(cost):

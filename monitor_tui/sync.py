@@ -1,11 +1,12 @@
 """One sync: decide which windows to read, read them, price the rows, store them.
 
 The windows follow the contracts: hourly completions and embeddings for the
-history length, minute buckets for the last three hours, daily costs for the
-history length. A sync starts where the last one ended, reaching back over the
-trailing window the API may still revise (the last 20 minutes of minute buckets,
-the current and previous hour, the current and previous UTC day of costs) as it
-was at the end of the last sync, so nothing revisable then is left unread.
+history length, minute buckets for the last three hours, daily buckets of the
+other usage endpoints and of costs for the history length. A sync starts where
+the last one ended, reaching back over the trailing window the API may still
+revise (the last 20 minutes of minute buckets, the current and previous hour,
+the current and previous UTC day of daily buckets) as it was at the end of the
+last sync, so nothing revisable then is left unread.
 """
 
 from __future__ import annotations
@@ -139,7 +140,11 @@ def plan_windows(
     """
     history = _history_starts(now, history_days)
     reread = _reread_from(now)
-    wanted = [(name, width) for name in USAGE_ENDPOINTS for width in ("1h", "1m")]
+    wanted = [
+        (name, width)
+        for name, endpoint in USAGE_ENDPOINTS.items()
+        for width in endpoint.widths
+    ]
     wanted.append((COSTS, "1d"))
 
     windows = []

@@ -20,6 +20,35 @@ WIDTH_SECONDS = {"1m": 60, "1h": 3600, "1d": 86400}
 """Seconds in each bucket width the API knows."""
 
 
+TOKEN_COUNTS = {
+    "input_tokens": "input_tokens",
+    "input_cached_tokens": "cached_input_tokens",
+    "output_tokens": "output_tokens",
+    "input_audio_tokens": "input_audio_tokens",
+    "output_audio_tokens": "output_audio_tokens",
+    "num_model_requests": "requests",
+}
+"""API result field -> row field of the counts every row carries.
+
+The row says ``cached_input_tokens`` and ``requests`` because those are the names
+of the report, which users read. Rows of endpoints without tokens store these as
+0, so any code that sums tokens or requests reads every row alike."""
+COUNT_FIELDS = tuple(TOKEN_COUNTS.values())
+"""The counts every stored usage row has."""
+
+VOLUME_FIELDS = (
+    "cached_input_audio_tokens",
+    "images",
+    "characters",
+    "seconds",
+    "usage_bytes",
+    "sessions",
+    "tool_calls",
+)
+"""Counts only some endpoints' rows have (and rows stored before they were read
+lack); readers take a missing one as 0."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """What the app reads from one Usage API endpoint, and how it groups it."""
@@ -29,60 +58,168 @@ class Endpoint:
     dimensions: tuple[str, ...]
     """Every grouping dimension the endpoint returns; part of a row's identity."""
     group_by: tuple[str, ...]
-    """The dimensions the app asks the endpoint to group hourly and daily rows by."""
-    minute_group_by: tuple[str, ...]
+    """The dimensions the app asks the endpoint to group hourly and daily rows by;
+    only ones it accepts, since the API answers 400 to any other."""
+    counts: Mapping[str, str]
+    """API result field -> row field of each count the endpoint returns."""
+    widths: tuple[str, ...]
+    """The bucket widths the app syncs."""
+    minute_group_by: tuple[str, ...] = ()
     """Coarser grouping for minute rows, which only feed the burn rate."""
+    volume: str | None = None
+    """The row field that measures an endpoint priced by something other than
+    tokens (images, characters...); None for token endpoints."""
+    unit: str | None = None
+    """What a sum of ``volume`` over the period is called in the report."""
 
+    @property
+    def has_requests(self) -> bool:
+        """True when the endpoint counts model requests."""
+        return "requests" in self.counts.values()
+
+
+_WHO = ("project_id", "user_id", "api_key_id")
+_REQUESTS = {"num_model_requests": "requests"}
+# user_id is never grouped by: per-user rows multiply the row count and no view
+# shows users.
+_GROUP_WHO = ("project_id", "api_key_id")
 
 COMPLETIONS = Endpoint(
     name="completions",
     result_object="organization.usage.completions.result",
-    dimensions=(
-        "project_id",
-        "user_id",
-        "api_key_id",
-        "model",
-        "batch",
-        "service_tier",
-    ),
-    # user_id is left out: per-user rows multiply the row count and no view shows
-    # users.
-    group_by=("project_id", "api_key_id", "model", "batch", "service_tier"),
+    dimensions=(*_WHO, "model", "batch", "service_tier"),
+    group_by=(*_GROUP_WHO, "model", "batch", "service_tier"),
+    counts={
+        **TOKEN_COUNTS,
+        "input_cached_audio_tokens": "cached_input_audio_tokens",
+    },
+    widths=("1h", "1m"),
     minute_group_by=("model", "batch", "service_tier"),
 )
 EMBEDDINGS = Endpoint(
     name="embeddings",
     result_object="organization.usage.embeddings.result",
-    dimensions=("project_id", "user_id", "api_key_id", "model"),
+    dimensions=(*_WHO, "model"),
     # The API answers 400 to batch or service_tier here.
-    group_by=("project_id", "api_key_id", "model"),
+    group_by=(*_GROUP_WHO, "model"),
+    counts={"input_tokens": "input_tokens", **_REQUESTS},
+    widths=("1h", "1m"),
     minute_group_by=("model",),
 )
-USAGE_ENDPOINTS = {e.name: e for e in (COMPLETIONS, EMBEDDINGS)}
+# The endpoints below are read in daily buckets only: their volume is small
+# beside tokens, and no view needs them by the hour.
+MODERATIONS = Endpoint(
+    name="moderations",
+    result_object="organization.usage.moderations.result",
+    dimensions=(*_WHO, "model"),
+    group_by=(*_GROUP_WHO, "model"),
+    counts={"input_tokens": "input_tokens", **_REQUESTS},
+    widths=("1d",),
+)
+IMAGES = Endpoint(
+    name="images",
+    result_object="organization.usage.images.result",
+    dimensions=(*_WHO, "model", "size", "source"),
+    # Size and source set an image's price.
+    group_by=(*_GROUP_WHO, "model", "size", "source"),
+    counts={"images": "images", **_REQUESTS},
+    widths=("1d",),
+    volume="images",
+    unit="images",
+)
+AUDIO_SPEECHES = Endpoint(
+    name="audio_speeches",
+    result_object="organization.usage.audio_speeches.result",
+    dimensions=(*_WHO, "model"),
+    group_by=(*_GROUP_WHO, "model"),
+    counts={"characters": "characters", **_REQUESTS},
+    widths=("1d",),
+    volume="characters",
+    unit="characters",
+)
+AUDIO_TRANSCRIPTIONS = Endpoint(
+    name="audio_transcriptions",
+    result_object="organization.usage.audio_transcriptions.result",
+    dimensions=(*_WHO, "model"),
+    group_by=(*_GROUP_WHO, "model"),
+    counts={"seconds": "seconds", **_REQUESTS},
+    widths=("1d",),
+    volume="seconds",
+    unit="seconds",
+)
+VECTOR_STORES = Endpoint(
+    name="vector_stores",
+    result_object="organization.usage.vector_stores.result",
+    dimensions=("project_id",),
+    group_by=("project_id",),
+    counts={"usage_bytes": "usage_bytes"},
+    widths=("1d",),
+    volume="usage_bytes",
+    # Each daily bucket holds the bytes stored that day: their sum over days is
+    # storage over time, which is what storage is billed by.
+    unit="byte_days",
+)
+CODE_INTERPRETER_SESSIONS = Endpoint(
+    name="code_interpreter_sessions",
+    result_object="organization.usage.code_interpreter_sessions.result",
+    dimensions=("project_id",),
+    group_by=("project_id",),
+    counts={"num_sessions": "sessions"},
+    widths=("1d",),
+    volume="sessions",
+    unit="sessions",
+)
+FILE_SEARCH_CALLS = Endpoint(
+    name="file_search_calls",
+    result_object="organization.usage.file_searches.result",
+    dimensions=(*_WHO, "vector_store_id"),
+    # Not by vector_store_id: a row per store multiplies rows no view shows.
+    group_by=_GROUP_WHO,
+    counts={"num_requests": "tool_calls"},
+    widths=("1d",),
+    volume="tool_calls",
+    unit="tool_calls",
+)
+WEB_SEARCH_CALLS = Endpoint(
+    name="web_search_calls",
+    result_object="organization.usage.web_searches.result",
+    dimensions=(*_WHO, "model", "context_level"),
+    # The context level sets a search's price.
+    group_by=(*_GROUP_WHO, "model", "context_level"),
+    counts={**_REQUESTS, "num_requests": "tool_calls"},
+    widths=("1d",),
+    volume="tool_calls",
+    unit="tool_calls",
+)
+
+USAGE_ENDPOINTS = {
+    e.name: e
+    for e in (
+        COMPLETIONS,
+        EMBEDDINGS,
+        MODERATIONS,
+        IMAGES,
+        AUDIO_SPEECHES,
+        AUDIO_TRANSCRIPTIONS,
+        VECTOR_STORES,
+        CODE_INTERPRETER_SESSIONS,
+        FILE_SEARCH_CALLS,
+        WEB_SEARCH_CALLS,
+    )
+}
 """The usage endpoints the app syncs, by name."""
-# TODO: moderations, images, audio, web and file search, vector stores and code
-# interpreter sessions are not synced yet; their spend is missing from estimates.
+TOKEN_ENDPOINTS = frozenset(n for n, e in USAGE_ENDPOINTS.items() if e.volume is None)
+"""The endpoints counted in tokens: their rows make the report's ``models``."""
 
 COST_DIMENSIONS = ("project_id", "line_item", "api_key_id")
 COSTS_RESULT_OBJECT = "organization.costs.result"
-
-# API result field -> row field. The row says ``cached_input_tokens`` and
-# ``requests`` because those are the names of the report, which users read.
-TOKEN_FIELDS = {
-    "input_tokens": "input_tokens",
-    "input_cached_tokens": "cached_input_tokens",
-    "output_tokens": "output_tokens",
-    "input_audio_tokens": "input_audio_tokens",
-    "output_audio_tokens": "output_audio_tokens",
-    "num_model_requests": "requests",
-}
-COUNT_FIELDS = tuple(TOKEN_FIELDS.values())
 
 UsageRow = dict[str, Any]
 """A usage row as stored: identity fields, counts, and its price.
 
 Keys: ``origin``, ``endpoint``, ``width``, ``start`` (epoch seconds, UTC), the
-endpoint's dimensions, the counts in ``COUNT_FIELDS``, and once priced
+endpoint's dimensions, the counts in ``COUNT_FIELDS`` and the endpoint's own
+counts (some of ``VOLUME_FIELDS``), and once priced
 ``cost_usd`` (decimal string or None), ``price_state`` and ``price_source``.
 """
 
@@ -154,6 +291,25 @@ def usage_identity(row: Mapping[str, Any]) -> tuple[Any, ...]:
     return (row["origin"], row["endpoint"], row["width"], row["start"], *dims)
 
 
+def is_volume_row(row: Mapping[str, Any]) -> bool:
+    """True for a row of an endpoint not counted in tokens."""
+    endpoint = USAGE_ENDPOINTS.get(row.get("endpoint") or "")
+    return endpoint is not None and endpoint.volume is not None
+
+
+def usage_name(row: Mapping[str, Any]) -> str | None:
+    """The model a row counts under in breakdowns by model, or None.
+
+    Usage not counted in tokens is named by its endpoint too: a web search's
+    model also runs token usage, whose line must not take in searches that have
+    no token price, and vector storage has no model at all.
+    """
+    model = row.get("model")
+    if is_volume_row(row):
+        return f"{row['endpoint']} {model}" if model else str(row["endpoint"])
+    return model or None
+
+
 def total_tokens(row: Mapping[str, Any]) -> int:
     """Input plus output tokens; cached input is already inside input."""
     return int(row.get("input_tokens") or 0) + int(row.get("output_tokens") or 0)
@@ -190,7 +346,8 @@ def parse_usage_buckets(
 ) -> Iterator[UsageRow]:
     """Turn the ``data`` buckets of a Usage API page into usage rows.
 
-    Missing optional counts are 0. A result of an object this endpoint does not
+    Missing optional counts are 0, and so are the token counts of an endpoint
+    that has none. A result of an object this endpoint does not
     return, or with a count that cannot be one (negative, fractional, not a
     number, beyond any real bucket), is skipped rather than failing the sync:
     it is counted in ``skipped`` by reason and logged once per page, and the
@@ -214,8 +371,9 @@ def parse_usage_buckets(
             }
             for dim in endpoint.dimensions:
                 row[dim] = result.get(dim)
+            row.update(dict.fromkeys(COUNT_FIELDS, 0))
             try:
-                for api_field, row_field in TOKEN_FIELDS.items():
+                for api_field, row_field in endpoint.counts.items():
                     row[row_field] = _count(result, api_field)
             except UnreadableResult as exc:
                 found[str(exc)] += 1

@@ -88,9 +88,11 @@ def test_sync_json_reports_pages_buckets_and_rows(api_server, tmp_path):
     data = json.loads(out)
     assert code == 0 and data["ok"] is True
     # 90 days and 16 hours of hourly buckets at 168 a page take 13 pages for each
-    # of completions and embeddings; minutes and costs fit one page each.
-    assert len(data["windows"]) == 5
-    assert data["pages"] == 13 + 1 + 13 + 1 + 1
+    # of completions and embeddings; minutes and costs fit one page each. The
+    # 91 daily buckets of each of the eight other usage endpoints take 3 pages
+    # of 31.
+    assert len(data["windows"]) == 5 + 8
+    assert data["pages"] == 13 + 1 + 13 + 1 + 1 + 8 * 3
     assert data["rows"] >= 3
 
 

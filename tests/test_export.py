@@ -284,6 +284,14 @@ def test_json_carries_the_reports_names_for_the_metadata(settings, here):
         "cost_usd": "0.333333",
         "priced": True,
         "price_state": "priced",
+        # Usage not counted in tokens: none here.
+        "images": 0,
+        "speech_characters": 0,
+        "transcription_seconds": 0,
+        "vector_store_byte_days": 0,
+        "code_interpreter_sessions": 0,
+        "file_search_calls": 0,
+        "web_search_calls": 0,
     }
     # 3 December had an unpriced row: its cost is what was priced, a lower bound.
     assert data["rows"][1]["cost_usd"] == "2.000001"
@@ -360,6 +368,13 @@ def test_names_are_sorted_by_cost_and_ids_and_names_are_separate_columns(
         "cost_usd",
         "priced",
         "price_state",
+        "images",
+        "speech_characters",
+        "transcription_seconds",
+        "vector_store_byte_days",
+        "code_interpreter_sessions",
+        "file_search_calls",
+        "web_search_calls",
     ]
     assert [row["project_id"] for row in rows] == ["'" + FORMULA, NUMBER_LIKE, "proj_a"]
     assert {row["project_name"] for row in rows} == {""}  # names are not synced yet

@@ -125,7 +125,11 @@ def test_a_second_sync_rereads_only_the_window_the_api_may_revise(store, api_ser
     assert starts[("completions", "1m")] == first_minute - 20 * 60
     assert starts[("embeddings", "1h")] == HOUR - 3600
     assert starts[("costs", "1d")] == DAY - 86400
-    assert len(api_server.requests) == 5
+    # The eight endpoints read by the day re-read the current and previous day.
+    daily = [name for name, width in starts if width == "1d" and name != "costs"]
+    assert len(daily) == 8
+    assert {starts[(name, "1d")] for name in daily} == {DAY - 86400}
+    assert len(api_server.requests) == 5 + 8
 
 
 def test_embeddings_are_never_grouped_by_batch_or_service_tier(store, api_server):

@@ -9,12 +9,13 @@ from decimal import Decimal
 
 from monitor_tui.names import Names
 from monitor_tui.tracked_calls import CALL_WIDTH
-from monitor_tui.usage import UsageRow
+from monitor_tui.usage import UsageRow, usage_name
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 NO_MODEL = "(no model)"
 """The model of rows that name none, as the report calls it."""
+
 
 DIMENSIONS = {"model": 0, "project": 1, "key": 2}
 """The breakdowns, by name, and where their value sits in a cell's key."""
@@ -69,7 +70,7 @@ def tally(rows: Iterable[UsageRow], project: str | None = None) -> Tally:
         money = ZERO if cost is None else Decimal(cost)
 
         key = (
-            row.get("model") or NO_MODEL,
+            usage_name(row) or NO_MODEL,
             project_id,
             row.get("api_key_id") or "",
             start // 86400,

@@ -18,7 +18,7 @@ from monitor_tui.pricing import combined_state
 from monitor_tui.report import billed_usd, data_state, period_usage_rows
 from monitor_tui.store import Store
 from monitor_tui.tracked_calls import CALL_WIDTH
-from monitor_tui.usage import WIDTH_SECONDS, UsageRow
+from monitor_tui.usage import WIDTH_SECONDS, UsageRow, usage_name
 
 HOUR = WIDTH_SECONDS["1h"]
 
@@ -41,6 +41,18 @@ COUNT_COLUMNS = (
     "price_state",
 )
 """The columns every row has, named as the report's ``models`` name them."""
+VOLUME_COLUMNS = {
+    "images": ("images", "images"),
+    "speech_characters": ("audio_speeches", "characters"),
+    "transcription_seconds": ("audio_transcriptions", "seconds"),
+    "vector_store_byte_days": ("vector_stores", "usage_bytes"),
+    "code_interpreter_sessions": ("code_interpreter_sessions", "sessions"),
+    "file_search_calls": ("file_search_calls", "tool_calls"),
+    "web_search_calls": ("web_search_calls", "tool_calls"),
+}
+"""Column -> (endpoint, row field) of the usage not counted in tokens. Named for
+the endpoint, since web and file search both count ``tool_calls``; after the
+token columns, so a reader of the older columns finds them where they were."""
 
 _ID_FIELDS = {"model": "model", "project": "project_id", "api_key": "api_key_id"}
 """The usage row field each grouping by name sums over."""
@@ -68,6 +80,8 @@ class ExportRow:
     price_state: str
     """``priced``, ``override`` (some row at the user's rates), ``free`` (every
     row free) or ``unpriced`` (some row is), as the report says it."""
+    volume: tuple[int, ...] = (0,) * len(VOLUME_COLUMNS)
+    """The sums of ``VOLUME_COLUMNS``, in their order."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +137,7 @@ class ExportTable:
     @property
     def columns(self) -> tuple[str, ...]:
         """The names of a row's fields, in order, as CSV and JSON call them."""
-        return (*KEY_COLUMNS[self.group_by], *COUNT_COLUMNS)
+        return (*KEY_COLUMNS[self.group_by], *COUNT_COLUMNS, *VOLUME_COLUMNS)
 
     def values(self, row: ExportRow) -> tuple[str | int | bool | Decimal | None, ...]:
         """A row's values in the order of ``columns``; money as ``Decimal``."""
@@ -146,6 +160,7 @@ class ExportTable:
             row.cost_usd,
             row.priced,
             row.price_state,
+            *row.volume,
         )
 
 
@@ -175,13 +190,18 @@ def _row(
         cost_usd=cost if rows else Decimal(0),
         priced=priced,
         price_state=state,
+        volume=tuple(
+            sum(r.get(field, 0) for r in rows if r["endpoint"] == endpoint)
+            for endpoint, field in VOLUME_COLUMNS.values()
+        ),
     )
 
 
 def _by_name(rows: list[UsageRow], field: str) -> list[ExportRow]:
     groups: dict[str | None, list[UsageRow]] = {}
     for row in rows:
-        groups.setdefault(row.get(field) or None, []).append(row)
+        key = usage_name(row) if field == "model" else row.get(field) or None
+        groups.setdefault(key, []).append(row)
     lines = [_row(key, group) for key, group in groups.items()]
     # As the Analytics breakdowns: the most expensive first, then the most tokens.
     lines.sort(

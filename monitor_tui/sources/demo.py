@@ -171,6 +171,109 @@ DAILY_RHYTHM = (
 RESULT_OBJECTS = {name: e.result_object for name, e in USAGE_ENDPOINTS.items()}
 
 
+@dataclass(frozen=True)
+class DemoVolume:
+    """One stream of usage read in daily buckets: images, speech, storage..."""
+
+    endpoint: str
+    field: str
+    """The API's count field that measures it."""
+    per_day: int
+    """About how much of it a day brings (or holds, for storage)."""
+    usd_per_unit: Decimal
+    """A list-price rate for the demo's billed costs."""
+    per_request: int = 0
+    """Units per model request; 0 for endpoints that count no requests."""
+    stock: bool = False
+    """Stored, not used up: a day's bucket holds it whole, however short."""
+    dims: tuple[tuple[str, str], ...] = ()
+    """Its grouping dimensions (project, key, model...)."""
+
+
+def _who(project: str, key: str | None = None, **more: str) -> tuple:
+    dims = {"project_id": project, **({"api_key_id": key} if key else {}), **more}
+    return tuple(dims.items())
+
+
+DEMO_VOLUMES = (
+    DemoVolume(
+        "moderations",
+        "input_tokens",
+        150_000,
+        Decimal(0),
+        300,
+        dims=_who("proj_demo_webapp", "key_demo_web", model="omni-moderation-latest"),
+    ),
+    DemoVolume(
+        "images",
+        "images",
+        6,
+        Decimal("0.042"),
+        1,
+        dims=_who(
+            "proj_demo_webapp",
+            "key_demo_web",
+            model="gpt-image-1",
+            size="1024x1024",
+            source="image.generation",
+        ),
+    ),
+    DemoVolume(
+        "audio_speeches",
+        "characters",
+        40_000,
+        Decimal("0.000015"),
+        400,
+        dims=_who("proj_demo_support", "key_demo_helpdesk", model="tts-1"),
+    ),
+    DemoVolume(
+        "audio_transcriptions",
+        "seconds",
+        1_800,
+        Decimal("0.0001"),
+        60,
+        dims=_who("proj_demo_support", "key_demo_helpdesk", model="whisper-1"),
+    ),
+    # About 350 MB kept in a vector store, at $0.10 per GB-day.
+    DemoVolume(
+        "vector_stores",
+        "usage_bytes",
+        350_000_000,
+        Decimal("1e-10"),
+        stock=True,
+        dims=_who("proj_demo_search"),
+    ),
+    DemoVolume(
+        "code_interpreter_sessions",
+        "num_sessions",
+        4,
+        Decimal("0.03"),
+        dims=_who("proj_demo_research"),
+    ),
+    DemoVolume(
+        "file_search_calls",
+        "num_requests",
+        60,
+        Decimal("0.0025"),
+        dims=_who("proj_demo_support", "key_demo_helpdesk"),
+    ),
+    DemoVolume(
+        "web_search_calls",
+        "num_requests",
+        25,
+        Decimal("0.01"),
+        1,
+        dims=_who(
+            "proj_demo_research",
+            "key_demo_notebooks",
+            model="gpt-4.1-2025-04-14",
+            context_level="medium",
+        ),
+    ),
+)
+"""What the demo organization uses besides tokens: a little of everything."""
+
+
 class DemoOrganization:
     """Answers usage and cost queries for the demo organization."""
 
@@ -183,11 +286,13 @@ class DemoOrganization:
         zone: ZoneInfo | None = None,
         now: Callable[[], int] | None = None,
         groups: Sequence[DemoGroup] = DEMO_GROUPS,
+        volumes: Sequence[DemoVolume] = DEMO_VOLUMES,
     ) -> None:
         self.seed = seed
         self.zone = zone or ZoneInfo("UTC")
         self._now = now or (lambda: int(datetime.now(UTC).timestamp()))
         self.groups = tuple(groups)
+        self.volumes = tuple(volumes)
         self.requests = 0
 
     def close(self) -> None:
@@ -246,6 +351,48 @@ class DemoOrganization:
             )
         return result
 
+    def _volume(self, volume: DemoVolume, index: int, start: int, end: int) -> int:
+        """How much of ``volume`` falls in [start, end): each day's amount wobbles
+        around ``per_day``, spread evenly over the day unless it is a stock."""
+        total = 0.0
+        day = align(start, "1d")
+        while day < end:
+            rng = random.Random(f"{self.seed}:volume{index}:{day}")
+            amount = volume.per_day * rng.uniform(0.6, 1.4)
+            overlap = min(end, day + 86400) - max(start, day)
+            total += amount if volume.stock else amount * overlap / 86400
+            day += 86400
+        return int(total)
+
+    def _volume_result(self, volume: DemoVolume, quantity: int) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "object": RESULT_OBJECTS[volume.endpoint],
+            volume.field: quantity,
+        }
+        if volume.per_request:
+            result["num_model_requests"] = max(1, quantity // volume.per_request)
+        dims = dict(volume.dims)
+        for dim in USAGE_ENDPOINTS[volume.endpoint].dimensions:
+            result[dim] = dims.get(dim)
+        return result
+
+    def _results(
+        self, endpoint: str, lo: int, hi: int
+    ) -> Iterator[tuple[dict[str, Any], Decimal]]:
+        """Each stream's result in [lo, hi), with its billed cost."""
+        for index, group in enumerate(self.groups):
+            if group.endpoint == endpoint:
+                tokens = int(self._amount(group, index, lo, hi))
+                if tokens > 0:
+                    cost = tokens * group.usd_per_million / 1_000_000
+                    yield self._result(group, tokens), cost
+        for index, volume in enumerate(self.volumes):
+            if volume.endpoint == endpoint:
+                quantity = self._volume(volume, index, lo, hi)
+                if quantity > 0:
+                    cost = quantity * volume.usd_per_unit
+                    yield self._volume_result(volume, quantity), cost
+
     # The API's answers
 
     def _buckets(self, width: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -270,13 +417,7 @@ class DemoOrganization:
         data = []
         for lo, hi in self._buckets(width, start, end):
             merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-            for index, group in enumerate(self.groups):
-                if group.endpoint != endpoint:
-                    continue
-                tokens = int(self._amount(group, index, lo, hi))
-                if tokens <= 0:
-                    continue
-                result = self._result(group, tokens)
+            for result, _ in self._results(endpoint, lo, hi):
                 for dim in dims:
                     if dim not in group_by:
                         result[dim] = None
@@ -305,11 +446,10 @@ class DemoOrganization:
         data = []
         for lo, hi in self._buckets("1d", start, end):
             by_project: dict[str | None, Decimal] = {}
-            for index, group in enumerate(self.groups):
-                tokens = Decimal(int(self._amount(group, index, lo, hi)))
-                amount = tokens * group.usd_per_million / 1_000_000
-                project = group.project_id if "project_id" in group_by else None
-                by_project[project] = by_project.get(project, Decimal(0)) + amount
+            for endpoint in USAGE_ENDPOINTS:
+                for result, amount in self._results(endpoint, lo, hi):
+                    project = result["project_id"] if "project_id" in group_by else None
+                    by_project[project] = by_project.get(project, Decimal(0)) + amount
             results = [
                 {
                     "object": "organization.costs.result",

@@ -40,6 +40,41 @@ BUSY_CHAT_MODELS = (
 )
 BUSY_EMBEDDING_MODELS = ("text-embedding-3-small", "text-embedding-3-large")
 
+OTHER_USAGE: tuple[tuple[str, dict[str, int], dict[str, str]], ...] = (
+    (
+        "moderations",
+        {"input_tokens": 1_200, "num_model_requests": 4},
+        {"model": "omni-moderation-latest"},
+    ),
+    (
+        "images",
+        {"images": 2, "num_model_requests": 2},
+        {"model": "gpt-image-1", "size": "1024x1024", "source": "image.generation"},
+    ),
+    (
+        "audio_speeches",
+        {"characters": 5_000, "num_model_requests": 10},
+        {"model": "tts-1"},
+    ),
+    (
+        "audio_transcriptions",
+        {"seconds": 300, "num_model_requests": 5},
+        {"model": "whisper-1"},
+    ),
+    ("code_interpreter_sessions", {"num_sessions": 1}, {}),
+    ("file_search_calls", {"num_requests": 7}, {"vector_store_id": "vs_demo0001"}),
+    (
+        "web_search_calls",
+        {"num_model_requests": 3, "num_requests": 4},
+        {"model": "gpt-4o-2024-08-06", "context_level": "medium"},
+    ),
+)
+"""Usage of the endpoints not counted in tokens, per record: endpoint, counts
+and the dimensions beyond project, key and user."""
+VECTOR_STORE_BYTES = 300_000_000
+"""What the scenarios keep in vector stores each day: one record a day, since
+the API reports the bytes stored, not bytes added."""
+
 SMALL_PROJECTS = ("proj_Ab12Cd34Ef56Gh78", "proj_Zy98Xw76Vu54Ts32")
 SMALL_KEYS = ("key_small0alpha0001", "key_small0beta00002", "key_small0gamma0003")
 SMALL_USERS = ("user-small0alice00000000", "user-small0bob0000000000")
@@ -51,8 +86,10 @@ def small_org(now: int) -> list[dict[str, Any]]:
     Completions on ``gpt-4o-mini-2024-07-18`` (project 0, keys 0 and 1, every
     sixth hour a batch record) and ``gpt-4o-2024-08-06`` (project 1, key 2, cached
     input only in even hours so the optional field is sometimes missing),
-    embeddings on ``text-embedding-3-small`` (project 0, key 1), a few records in
-    the last hour at minute precision, and daily costs derived from that usage,
+    embeddings on ``text-embedding-3-small`` (project 0, key 1), every sixth
+    hour one record of each endpoint not counted in tokens and each day's vector
+    store bytes (``other_usage``, project 0, key 0), a few records in the last
+    hour at minute precision, and daily costs derived from the token usage,
     alternating string and numeric amounts.
 
     Args:
@@ -104,6 +141,15 @@ def small_org(now: int) -> list[dict[str, Any]]:
                 num_model_requests=5,
             )
         )
+
+    records.extend(
+        other_usage(
+            this_hour - 72 * HOUR,
+            now,
+            6 * HOUR,
+            (SMALL_PROJECTS[0], SMALL_KEYS[0], SMALL_USERS[0]),
+        )
+    )
 
     # Usage at minute precision, some of it inside the current hour.
     for minutes_ago in (55, 41, 23, 11, 5, 2):
@@ -231,7 +277,58 @@ def busy_org(
                     "num_model_requests": max(1, tokens // 800),
                 }
             )
+    records.extend(
+        other_usage(first_hour, now, 6 * HOUR, (projects[0], keys[0][0], users[0]))
+    )
+    records.sort(key=lambda r: r["time"])
     return records + costs_from_usage(records)
+
+
+def other_usage(
+    first: int, now: int, step: int, who: tuple[str, str, str]
+) -> list[dict[str, Any]]:
+    """Records of every endpoint not counted in tokens, from ``first`` to ``now``.
+
+    One record of each ``OTHER_USAGE`` line every ``step`` seconds from
+    ``first``, and one vector store record of ``VECTOR_STORE_BYTES`` at one
+    minute past each UTC midnight from the day of ``first`` on.
+
+    Args:
+        first: The time of the first records, unix seconds.
+        now: Every record is older.
+        step: Seconds between records.
+        who: The project, API key and user of every record.
+
+    Returns:
+        The records, in time order.
+    """
+    project, key, user = who
+    records: list[dict[str, Any]] = []
+    for day in range(first - first % DAY, now, DAY):
+        if day + MINUTE < now:
+            records.append(
+                {
+                    "endpoint": "vector_stores",
+                    "time": day + MINUTE,
+                    "project_id": project,
+                    "usage_bytes": VECTOR_STORE_BYTES,
+                }
+            )
+    for when in range(first, now, step):
+        for endpoint, counts, dims in OTHER_USAGE:
+            records.append(
+                {
+                    "endpoint": endpoint,
+                    "time": when,
+                    "project_id": project,
+                    "api_key_id": key,
+                    "user_id": user,
+                    **dims,
+                    **counts,
+                }
+            )
+    records.sort(key=lambda r: r["time"])
+    return records
 
 
 def costs_from_usage(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
