@@ -66,10 +66,7 @@ def _unpriced_reason(rows: list[UsageRow]) -> str | None:
     what = [
         r.get("model") or str(r.get("endpoint", "")).replace("_", " ") for r in unpriced
     ]
-    return (
-        f"the estimate has no price for {_names(what)}; the bill charges for "
-        "them (Prices says why)"
-    )
+    return f"the estimate has no price for {_names(what)}; the bill charges for them"
 
 
 def _tier_reason(rows: list[UsageRow]) -> str | None:

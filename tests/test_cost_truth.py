@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from monitor_tui.analytics.tally import breakdown, tally
+from monitor_tui.analytics.text import cost_text
 from monitor_tui.billed_gap import billed_gap
 from tests.conftest import ADMIN_KEY, NOW_EPOCH
 from tests.factories import HAND_COMPUTED, completion
@@ -185,7 +187,7 @@ def test_unpriced_usage_and_organization_charges_explain_a_higher_bill():
     assert gap.difference_usd == Decimal(5)
     assert gap.reasons[0] == (
         "the estimate has no price for gpt-imaginary-9, images; the bill charges "
-        "for them (Prices says why)"
+        "for them"
     )
     assert gap.reasons[1].startswith("$3.00 is billed to the organization")
     # $5 more over the same day: more than 2% of the bill, so it is said.
@@ -235,3 +237,34 @@ async def test_the_live_tab_shows_billed_beside_the_estimate_and_the_prices(
             "lower bound" in figures
         )
         assert "Data        partial: the latest hours may still be revised" in figures
+
+
+def test_analytics_marks_overridden_free_and_unpriced_lines():
+    def hourly(model: str, cost: str | None, state: str, endpoint="completions"):
+        return {
+            "origin": "openai",
+            "endpoint": endpoint,
+            "width": "1h",
+            "start": HOUR,
+            "model": model,
+            "input_tokens": 10,
+            "cached_input_tokens": 0,
+            "output_tokens": 1,
+            "requests": 1,
+            "cost_usd": cost,
+            "price_state": state,
+        }
+
+    rows = [
+        hourly("gpt-4o", "2.2", "override"),
+        hourly("gpt-4o-mini", "0.6", "priced"),
+        hourly("omni-moderation-latest", "0", "free", "moderations"),
+        hourly("gpt-imaginary-9", None, "unpriced"),
+    ]
+    lines = breakdown(tally(rows), tally([]), "model", Decimal("2.8"))
+    assert {line.key: cost_text(line) for line in lines} == {
+        "gpt-4o": "$2.20 *",
+        "gpt-4o-mini": "$0.6000",
+        "omni-moderation-latest": "free",
+        "gpt-imaginary-9": "no price",
+    }

@@ -4,26 +4,37 @@ label their program gave, against the span before."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 
-from monitor_tui.analytics.tally import ZERO, BreakdownLine, percent
+from monitor_tui.analytics.tally import (
+    CACHED,
+    CHARGED,
+    COST,
+    INPUT,
+    OUTPUT,
+    OVERRIDDEN,
+    REQUESTS,
+    UNPRICED,
+    ZERO,
+    BreakdownLine,
+    count_price,
+    empty_cell,
+    percent,
+)
 from monitor_tui.usage import UsageRow
 
 
 def _by_label(rows: Iterable[UsageRow]) -> dict[str, list]:
-    """Label -> [input, cached input, output, requests, cost, unpriced rows]."""
+    """Label -> its counts, in a tally cell's order."""
     lines: dict[str, list] = {}
     for row in rows:
-        sums = lines.setdefault(row.get("label") or "", [0, 0, 0, 0, ZERO, 0])
-        sums[0] += row["input_tokens"]
-        sums[1] += row["cached_input_tokens"]
-        sums[2] += row["output_tokens"]
-        sums[3] += row["requests"]
-        cost = row.get("cost_usd")
-        if cost is None:
-            sums[5] += 1
-        else:
-            sums[4] += Decimal(cost)
+        sums = lines.get(row.get("label") or "")
+        if sums is None:
+            sums = lines[row.get("label") or ""] = empty_cell()
+        sums[INPUT] += row["input_tokens"]
+        sums[CACHED] += row["cached_input_tokens"]
+        sums[OUTPUT] += row["output_tokens"]
+        sums[REQUESTS] += row["requests"]
+        count_price(sums, row)
     return lines
 
 
@@ -38,19 +49,21 @@ def label_breakdown(
         calls: the rows of the calls recorded in the range.
         previous: those of the span the range is compared with.
     """
-    before = {label: sums[4] for label, sums in _by_label(previous).items()}
+    before = {label: sums[COST] for label, sums in _by_label(previous).items()}
     sums_by_label = _by_label(calls)
-    spend = sum((sums[4] for sums in sums_by_label.values()), ZERO)
+    spend = sum((sums[COST] for sums in sums_by_label.values()), ZERO)
     lines = [
         BreakdownLine(
             key=label,
-            input_tokens=sums[0],
-            cached_input_tokens=sums[1],
-            output_tokens=sums[2],
-            requests=sums[3],
-            cost_usd=sums[4],
-            unpriced=bool(sums[5]),
-            share=percent(sums[4], spend),
+            input_tokens=sums[INPUT],
+            cached_input_tokens=sums[CACHED],
+            output_tokens=sums[OUTPUT],
+            requests=sums[REQUESTS],
+            cost_usd=sums[COST],
+            unpriced=bool(sums[UNPRICED]),
+            overridden=bool(sums[OVERRIDDEN]),
+            free=not sums[CHARGED],
+            share=percent(sums[COST], spend),
             previous_cost_usd=before.get(label, ZERO),
         )
         for label, sums in sums_by_label.items()

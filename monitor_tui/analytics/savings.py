@@ -119,8 +119,8 @@ def _by_model(counts: Tally) -> dict[str, ModelDays]:
         if sums is None:
             days[(day, batch, tier)] = list(cell)
         else:
-            for position in range(6):
-                sums[position] += cell[position]
+            for position, count in enumerate(cell):
+                sums[position] += count
     return models
 
 

@@ -21,8 +21,29 @@ DIMENSIONS = {"model": 0, "project": 1, "key": 2}
 """The breakdowns, by name, and where their value sits in a cell's key."""
 
 # A cell's counts, in this order: input, cached input, output, requests, the cost
-# of its priced rows, and how many of its rows had no price.
-INPUT, CACHED, OUTPUT, REQUESTS, COST, UNPRICED = range(6)
+# of its priced rows, how many of its rows had no price, how many were priced at
+# the user's [prices] rates, and how many were not free.
+INPUT, CACHED, OUTPUT, REQUESTS, COST, UNPRICED, OVERRIDDEN, CHARGED = range(8)
+
+
+def empty_cell() -> list:
+    """A cell with nothing counted yet."""
+    return [0, 0, 0, 0, ZERO, 0, 0, 0]
+
+
+def count_price(cell: list, row: UsageRow) -> None:
+    """Count ``row``'s cost and price state into ``cell``."""
+    cost = row.get("cost_usd")
+    state = row.get("price_state")
+    if cost is None:
+        cell[UNPRICED] += 1
+    else:
+        cell[COST] += Decimal(cost)
+    if state == "override":
+        cell[OVERRIDDEN] += 1
+    if state != "free":
+        cell[CHARGED] += 1
+
 
 CellKey = tuple[str, str, str, int, bool, str | None]
 """(model, project id, API key id, UTC day number, batch, service tier); a
@@ -79,14 +100,12 @@ def tally(rows: Iterable[UsageRow], project: str | None = None) -> Tally:
         )
         cell = cells.get(key)
         if cell is None:
-            cell = cells[key] = [0, 0, 0, 0, ZERO, 0]
+            cell = cells[key] = empty_cell()
         cell[INPUT] += inputs
         cell[CACHED] += row["cached_input_tokens"]
         cell[OUTPUT] += outputs
         cell[REQUESTS] += row["requests"]
-        cell[COST] += money
-        if cost is None:
-            cell[UNPRICED] += 1
+        count_price(cell, row)
 
         if row["width"] == CALL_WIDTH:  # a recorded call counts in its hour
             slot = (start - start % 3600, True)
@@ -128,7 +147,7 @@ class Totals:
 
 def totals(counts: Tally) -> Totals:
     """The totals of everything in ``counts``."""
-    sums = [0, 0, 0, 0, ZERO, 0]
+    sums = empty_cell()
     unpriced: set[str] = set()
     for key, cell in counts.cells.items():
         for index in range(5):
@@ -165,6 +184,10 @@ class BreakdownLine:
     """Its cost in the span the range is compared with."""
     name: str | None = None
     """The project's name, or the key's name and redacted value, when known."""
+    overridden: bool = False
+    """True when some of its rows are priced at the user's ``[prices]`` rates."""
+    free: bool = False
+    """True when every row of it is free (moderations)."""
 
     @property
     def label(self) -> str:
@@ -191,8 +214,8 @@ def _fold(counts: Tally, dimension: str) -> dict[str, list]:
         if sums is None:
             lines[key[index]] = list(cell)
         else:
-            for position in range(6):
-                sums[position] += cell[position]
+            for position, count in enumerate(cell):
+                sums[position] += count
     return lines
 
 
@@ -230,6 +253,8 @@ def breakdown(
             requests=sums[REQUESTS],
             cost_usd=sums[COST],
             unpriced=bool(sums[UNPRICED]),
+            overridden=bool(sums[OVERRIDDEN]),
+            free=not sums[CHARGED],
             share=percent(sums[COST], spend),
             previous_cost_usd=before.get(key, ZERO),
             name=name_of(key) if key else None,

@@ -22,11 +22,15 @@ def rate_text(rate: Decimal | None) -> str:
 
 
 def cost_text(line: BreakdownLine) -> str:
-    """A line's cost: ``$12.84``, ``≥ $12.84`` when some of it has no price, or
-    ``no price`` when none of it has."""
+    """A line's cost: ``$12.84``, ``≥ $12.84`` when some of it has no price,
+    ``no price`` when none of it has, ``free`` when all of it is free, and a
+    ``*`` when some of it is priced at the user's ``[prices]`` rates."""
     if line.unpriced and not line.cost_usd:
         return "no price"
-    return ("≥ " if line.unpriced else "") + screen_money(line.cost_usd)
+    if line.free:
+        return "free"
+    mark = " *" if line.overridden else ""
+    return ("≥ " if line.unpriced else "") + screen_money(line.cost_usd) + mark
 
 
 def change_text(change: Change) -> str:

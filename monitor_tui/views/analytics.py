@@ -573,6 +573,11 @@ class AnalyticsView(VerticalScroll):
 
     def _show_note(self) -> None:
         note = BREAKDOWN_NOTE
+        analytics = self.analytics
+        if analytics is not None and any(
+            line.overridden for line in analytics.breakdown(self.dimension)
+        ):
+            note += " · *: at your [prices] rates"
         if self.dimension == "project":
             note += f"\n{PROJECT_NOTE}"
         elif self.dimension == "label":

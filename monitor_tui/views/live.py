@@ -3,7 +3,7 @@ and how fresh that is."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -361,27 +361,23 @@ class LiveView(VerticalScroll):
 
     @staticmethod
     def _prices(snapshot: Snapshot) -> Text:
-        """How the models of the period are priced, as plainly as the report."""
-        lines = snapshot.report.models
-        if not lines:
+        """How the period's usage is priced, as plainly as the report says it:
+        models by price state, then the usage not counted in tokens."""
+        report = snapshot.report
+        if not report.models and not report.usage_volume:
             return Text("— (no usage this period)")
-        by_state: dict[str, list[str]] = {}
-        for line in lines:
-            by_state.setdefault(line.price_state, []).append(line.model)
         text = Text()
-        for state in ("priced", "override", "free", "unpriced"):
-            models = by_state.get(state)
-            if not models:
-                continue
-            if text:
-                text.append(" · ")
-            shown = f"{len(models)} {state}"
-            if state in ("override", "unpriced"):
-                names = ", ".join(short_name(printable(m), 28) for m in models[:3])
-                more = f" +{len(models) - 3}" if len(models) > 3 else ""
-                shown += f" ({names}{more})"
-            text.append(shown, style="bold" if state == "unpriced" else "")
-        if snapshot.report.spend_is_lower_bound:
+        text.append_text(
+            _states((line.price_state, line.model) for line in report.models)
+        )
+        volume = _states(
+            (line.price_state, line.endpoint.replace("_", " "))
+            for line in report.usage_volume
+        )
+        if volume:
+            text.append(" · other usage: " if text else "other usage: ")
+            text.append_text(volume)
+        if report.spend_is_lower_bound:
             text.append(" · spend is a lower bound")
         return text
 
@@ -472,3 +468,25 @@ class LiveView(VerticalScroll):
         if local.date() == snapshot.now.astimezone(snapshot.zone).date():
             return f"{local:%H:%M:%S}"
         return f"{local:%d %b %H:%M}"
+
+
+def _states(lines: Iterable[tuple[str, str]]) -> Text:
+    """``3 priced · 1 unpriced (name)``: how many lines are in each price
+    state, naming those at the user's rates or without a price."""
+    by_state: dict[str, list[str]] = {}
+    for state, name in lines:
+        by_state.setdefault(state, []).append(name)
+    text = Text()
+    for state in ("priced", "override", "free", "unpriced"):
+        names = by_state.get(state)
+        if not names:
+            continue
+        if text:
+            text.append(" · ")
+        shown = f"{len(names)} {state}"
+        if state in ("override", "unpriced"):
+            listed = ", ".join(short_name(printable(n), 28) for n in names[:3])
+            more = f" +{len(names) - 3}" if len(names) > 3 else ""
+            shown += f" ({listed}{more})"
+        text.append(shown, style="bold" if state == "unpriced" else "")
+    return text
