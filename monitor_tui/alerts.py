@@ -162,7 +162,8 @@ def due_alerts(
         for project, amount in budget.projects:
             due += _threshold_alerts(
                 f"project:{project}",
-                f"Project {project}",
+                # Named where the name is known: people know projects by name.
+                f"Project {report.names.project_label(project)}",
                 project_spend.get(project, Decimal(0)),
                 amount,
                 budget.thresholds,
