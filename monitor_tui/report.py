@@ -222,19 +222,24 @@ def period_usage_rows(
     """
     if origin == TRACKED:
         return tracked_rows(store, start, end)
-    hourly = store.usage_rows(origin, "1h", start, end)
-    rows: list[UsageRow] = []
-    daily: list[UsageRow] | None = None
+    splits = {}
     for name in USAGE_ENDPOINTS:
         mark = store.watermark(origin, name, "1h")
-        split = end if mark is None else min(max(start, mark["synced_from"]), end)
-        rows.extend(r for r in hourly if r["endpoint"] == name and r["start"] >= split)
-        if split > start:
-            if daily is None:
-                daily = store.usage_rows(origin, "1d", start, end)
-            rows.extend(
-                r for r in daily if r["endpoint"] == name and r["start"] < split
-            )
+        splits[name] = (
+            end if mark is None else min(max(start, mark["synced_from"]), end)
+        )
+    # One pass over each width's rows: a 90-day range holds tens of thousands.
+    rows = [
+        r
+        for r in store.usage_rows(origin, "1h", start, end)
+        if r["start"] >= splits.get(r["endpoint"], end)
+    ]
+    if any(split > start for split in splits.values()):
+        rows.extend(
+            r
+            for r in store.usage_rows(origin, "1d", start, end)
+            if r["start"] < splits.get(r["endpoint"], start)
+        )
     return rows
 
 

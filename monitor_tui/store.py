@@ -168,6 +168,11 @@ class OrjsonStorage(Storage):
         pass
 
 
+def _canonical(doc: dict[str, Any]) -> bytes:
+    """A row as bytes that are equal exactly when the rows are."""
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+
+
 class _ReadCache:
     """The documents of the files read most recently, each with the stamp of the
     file it came from; shared by every store in the process, thread-safe."""
@@ -359,10 +364,28 @@ class Store:
         if not rows and not path.exists():
             return  # an empty span needs no file
         try:
+            if self._holds_exactly(path, table_name, in_window, rows):
+                # Most re-reads bring back what is stored: rewriting the file
+                # would cost a write and an fsync for nothing.
+                return
             self._replace_rows(path, table_name, in_window, rows)
         except DamagedFile as exc:
             self._set_aside(exc)
             self._replace_rows(path, table_name, in_window, rows)
+
+    def _holds_exactly(
+        self,
+        path: Path,
+        table_name: str,
+        in_window: Callable[[dict[str, Any]], bool],
+        rows: list[dict[str, Any]],
+    ) -> bool:
+        """True when the rows of ``path`` that ``in_window`` selects are
+        ``rows``, in any order."""
+        stored = [doc for doc in self._read_docs(path, table_name) if in_window(doc)]
+        if len(stored) != len(rows):
+            return False
+        return sorted(map(_canonical, stored)) == sorted(map(_canonical, rows))
 
     @staticmethod
     def _replace_rows(
@@ -657,6 +680,29 @@ class Store:
             {"synced_from": synced_from, "synced_until": synced_until},
             key,
         )
+
+    def set_watermarks(self, marks: Iterable[tuple[str, str, str, int, int]]) -> None:
+        """``set_watermark`` for each of ``marks`` (origin, endpoint, width,
+        synced_from, synced_until), in one write of the state file."""
+        marks = list(marks)
+        if not marks:
+            return
+        with self._writing():
+            db = self._open_state()
+            try:
+                table = db.table("watermarks")
+                for origin, endpoint, width, synced_from, synced_until in marks:
+                    key = {"origin": origin, "endpoint": endpoint, "width": width}
+                    table.upsert(
+                        {
+                            **key,
+                            "synced_from": synced_from,
+                            "synced_until": synced_until,
+                        },
+                        Query().fragment(key),
+                    )
+            finally:
+                db.close()
 
     def last_sync(self, origin: str) -> dict[str, Any] | None:
         """Return the record of the last sync of ``origin``, or None."""

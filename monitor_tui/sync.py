@@ -338,15 +338,26 @@ class Syncer:
         self, now: int, result: SyncResult, stopping: Callable[[], bool]
     ) -> None:
         origin = self.source.origin
-        for window in plan_windows(self.store, origin, now, self.history_days):
-            if stopping():
-                raise SyncError("the sync was stopped before it finished")
-            # Counted before reading, so a failed window still shows its pages.
-            outcome = WindowResult(window)
-            result.windows.append(outcome)
-            self._read(window, now, outcome)
+        # Every window's watermark is written in one go, once its rows are
+        # stored: one write of the state file per sync instead of one per
+        # window. A sync that fails or stops still records the windows it
+        # finished.
+        marks: list[tuple[str, str, str, int, int]] = []
+        try:
+            for window in plan_windows(self.store, origin, now, self.history_days):
+                if stopping():
+                    raise SyncError("the sync was stopped before it finished")
+                # Counted before reading, so a failed window still shows its pages.
+                outcome = WindowResult(window)
+                result.windows.append(outcome)
+                marks.append(self._read(window, now, outcome))
+        finally:
+            self.store.set_watermarks(marks)
 
-    def _read(self, window: Window, now: int, outcome: WindowResult) -> None:
+    def _read(
+        self, window: Window, now: int, outcome: WindowResult
+    ) -> tuple[str, str, str, int, int]:
+        """Read and store one window; return its new watermark, to be set."""
         origin = self.source.origin
         span = (window.start, window.end)
         if window.endpoint == COSTS:
@@ -396,7 +407,7 @@ class Syncer:
         synced_from = (
             window.start if mark is None else min(mark["synced_from"], window.start)
         )
-        self.store.set_watermark(
+        return (
             origin,
             window.endpoint,
             window.width,

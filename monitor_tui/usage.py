@@ -291,10 +291,15 @@ def usage_identity(row: Mapping[str, Any]) -> tuple[Any, ...]:
     return (row["origin"], row["endpoint"], row["width"], row["start"], *dims)
 
 
+VOLUME_ENDPOINTS = frozenset(
+    name for name, e in USAGE_ENDPOINTS.items() if e.volume is not None
+)
+"""The endpoints not counted in tokens."""
+
+
 def is_volume_row(row: Mapping[str, Any]) -> bool:
     """True for a row of an endpoint not counted in tokens."""
-    endpoint = USAGE_ENDPOINTS.get(row.get("endpoint") or "")
-    return endpoint is not None and endpoint.volume is not None
+    return row.get("endpoint") in VOLUME_ENDPOINTS
 
 
 def usage_name(row: Mapping[str, Any]) -> str | None:
