@@ -19,7 +19,7 @@ from monitor_tui.usage import CostRow, UsageRow
 
 DAY = 86400
 
-RESIDUAL_SHARE = Decimal("0.02")
+RESIDUAL_SHARE = Decimal("0.005")
 """A difference over the same days below this share of the bill is noise."""
 RESIDUAL_FLOOR = Decimal("0.01")
 

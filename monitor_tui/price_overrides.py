@@ -4,7 +4,7 @@ price data for the models it names.
     [prices."gpt-4o"]
     input = 2.00          # dollars per million input tokens
     cached_input = 1.00   # optional; cached input is billed as input without it
-    output = 8.00
+    output = 8.00         # optional; the price data's output rate without it
 
 An entry names a model as the Usage API reports it, or without its date suffix
 (``gpt-4o`` covers ``gpt-4o-2024-08-06``): the exact name wins over the shorter one.
@@ -21,11 +21,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 RATE_FIELDS = ("input", "cached_input", "output")
-REQUIRED_FIELDS = ("input", "output")
+REQUIRED_FIELDS = ("input",)
 MAX_RATE_PER_MILLION = Decimal(100_000)
 """More than any model costs per million tokens: a typo, not a price."""
 
 _DATE_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+_PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
+"""A rate given as text: digits and a decimal point, nothing Python alone reads
+as a number (``1_0``, ``1e2``)."""
 
 
 class PriceOverrideError(ValueError):
@@ -39,13 +42,20 @@ class PriceOverride:
     model: str
     input: Decimal
     cached_input: Decimal | None
-    output: Decimal
+    output: Decimal | None
+    """None: output keeps the price data's rate."""
 
 
 def _rate(model: str, field: str, value: Any) -> Decimal:
     where = f'[prices."{model}"] {field}'
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise PriceOverrideError(f"{where} must be a number of dollars per million")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | str)
+        or (isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value.strip()))
+    ):
+        raise PriceOverrideError(
+            f"{where} must be a number of dollars per million, such as 2.50"
+        )
     try:
         rate = Decimal(str(value).strip())
     except InvalidOperation:
@@ -89,15 +99,26 @@ def parse_price_overrides(table: Any) -> dict[str, PriceOverride]:
                 f'[prices."{model}"] needs {" and ".join(missing)} '
                 "(dollars per million tokens)"
             )
+        if not str(model).strip():
+            raise PriceOverrideError(
+                '[prices.""] needs a model name between the quotes'
+            )
         cached = rates.get("cached_input")
-        overrides[str(model)] = PriceOverride(
+        output = rates.get("output")
+        override = PriceOverride(
             model=str(model),
             input=_rate(model, "input", rates["input"]),
             cached_input=None
             if cached is None
             else _rate(model, "cached_input", cached),
-            output=_rate(model, "output", rates["output"]),
+            output=None if output is None else _rate(model, "output", output),
         )
+        if override.cached_input is not None and override.cached_input > override.input:
+            raise PriceOverrideError(
+                f'[prices."{model}"] cached_input is above input; cached input is '
+                "never dearer"
+            )
+        overrides[str(model)] = override
     return overrides
 
 

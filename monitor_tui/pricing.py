@@ -67,6 +67,8 @@ UNPRICEABLE = {
     "file_search_calls": "file search calls carry no model to price them by",
 }
 
+USAGE_UNKNOWN = "a stream stopped before its usage came: its tokens are unknown"
+
 STANDARD_TIERS = (None, "", "default", "auto", "standard")
 """Service tiers billed at the standard price."""
 
@@ -116,6 +118,8 @@ class Rates(NamedTuple):
     """The price data's price with tiers flattened to their base, for volume."""
     source: str
     state: str
+    output_known: bool = True
+    """False when an override gives no output rate: output cannot be priced."""
 
 
 class Price(NamedTuple):
@@ -153,6 +157,35 @@ def _timestamp(day: int | date) -> datetime:
     if isinstance(day, date):
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
     return datetime.fromtimestamp(day * 86400, UTC)
+
+
+def _override_rates(override: PriceOverride, prices: Any, flat: Any) -> Rates:
+    """The user's rates for text tokens; audio rates and volume prices still
+    come from the price data where it knows the model."""
+    per_million = Decimal(1_000_000)
+    cached = override.input if override.cached_input is None else override.cached_input
+    audio_in = None if prices is None else _per_token(prices.input_audio_mtok)
+    # Without an output rate of its own, output keeps the price data's rate.
+    if override.output is not None:
+        output: Decimal | None = override.output / per_million
+    else:
+        output = None if prices is None else _per_token(prices.output_mtok)
+    return Rates(
+        input=override.input / per_million,
+        cached_input=cached / per_million,
+        output=output or Decimal(0),
+        input_audio=audio_in,
+        cached_input_audio=(
+            None
+            if prices is None
+            else _per_token(prices.cache_audio_read_mtok) or audio_in
+        ),
+        output_audio=None if prices is None else _per_token(prices.output_audio_mtok),
+        model_price=flat,
+        source=f'config [prices."{override.model}"]',
+        state=OVERRIDE,
+        output_known=output is not None,
+    )
 
 
 class _Gap(Exception):
@@ -232,42 +265,27 @@ class Pricer:
         Raises:
             _Gap: the price data cannot price it, with the reason.
         """
-        match = self._match(model, _timestamp(day), ())
-        if match is None:
-            raise _Gap(f"the price data does not know {model}")
-        note = ""
-        if context:
-            match, note = self._tier_match(model, day, context)
-        prices = match.model_price
-        flat = self._model_price(
-            **{
-                key: _base(value)
-                for key, value in vars(prices).items()
-                if not key.startswith("_")
-            }
-        )
-        source = f"genai-prices {self._genai_prices.__version__}: {match.model.id}"
         override = override_for(self.overrides, model)
-        if override is not None:
-            per_million = Decimal(1_000_000)
-            return Rates(
-                input=override.input / per_million,
-                cached_input=(
-                    override.input
-                    if override.cached_input is None
-                    else override.cached_input
-                )
-                / per_million,
-                output=override.output / per_million,
-                input_audio=_per_token(prices.input_audio_mtok),
-                cached_input_audio=_per_token(
-                    prices.cache_audio_read_mtok or prices.input_audio_mtok
-                ),
-                output_audio=_per_token(prices.output_audio_mtok),
-                model_price=flat,
-                source=f'config [prices."{override.model}"]',
-                state=OVERRIDE,
+        match = self._match(model, _timestamp(day), ())
+        if match is None and override is None:
+            raise _Gap(f"the price data does not know {model}")
+        prices = flat = None
+        note = ""
+        if match is not None:
+            if context and override is None:
+                # An override sets the rate of every tier of its model.
+                match, note = self._tier_match(model, day, context)
+            prices = match.model_price
+            flat = self._model_price(
+                **{
+                    key: _base(value)
+                    for key, value in vars(prices).items()
+                    if not key.startswith("_")
+                }
             )
+        if override is not None:
+            return _override_rates(override, prices, flat)
+        source = f"genai-prices {self._genai_prices.__version__}: {match.model.id}"
         input_rate = _per_token(prices.input_mtok) or Decimal(0)
         cached_rate = _per_token(prices.cache_read_mtok)
         audio_in = _per_token(prices.input_audio_mtok)
@@ -299,6 +317,9 @@ class Pricer:
             FREE_MODEL_PREFIXES
         ):
             return Price(Decimal(0), FREE, "OpenAI does not charge for moderation")
+        if row.get("usage_known") is False:
+            # A stream stopped before its usage came: what it used is unknown.
+            return Price(None, UNPRICED, USAGE_UNKNOWN)
         if endpoint in UNPRICEABLE:
             return Price(None, UNPRICED, UNPRICEABLE[endpoint])
         if not model:
@@ -323,6 +344,8 @@ class Pricer:
         quantity = int(row.get(field) or 0)
         if not quantity:
             return Decimal(0)
+        if rates.model_price is None:
+            raise _Gap(f"the price data does not know {row['model']}")
         cost = rates.model_price.calc_price(self._usage(**{usage_key: quantity}))
         total = Decimal(cost["total_price"])
         if not total:
@@ -369,9 +392,17 @@ def _token_cost(row: Mapping[str, Any], rates: Rates) -> Decimal:
     # Embeddings have no output; a count there would be a misread row.
     output = 0 if row.get("endpoint") == "embeddings" else _count(row, "output_tokens")
     audio_out = min(_count(row, "output_audio_tokens"), output)
-    if not (rates.input or rates.cached_input or rates.output):
-        # A $0 price for a model that is not free is missing data, not a gift.
+    if rates.state != OVERRIDE and not (
+        rates.input or rates.cached_input or rates.output
+    ):
+        # A $0 price for a model that is not free is missing data, not a gift;
+        # a $0 override is the user's word.
         raise _Gap(f"the price data prices {row.get('model')} at $0")
+    if output and not rates.output_known:
+        raise _Gap(
+            f"your [prices] entry for {row.get('model')} has no output rate, and "
+            "the price data does not know the model"
+        )
     if (audio_in or cached_audio) and rates.input_audio is None:
         raise _Gap(f"the price data has no audio input rate for {row.get('model')}")
     if audio_out and rates.output_audio is None:

@@ -28,6 +28,7 @@ from monitor_tui.usage import (
     align,
     is_volume_row,
     total_tokens,
+    usage_name,
 )
 
 BURN_RATE_SLACK_SECONDS = 180
@@ -253,7 +254,7 @@ def _cost(rows: Iterable[UsageRow]) -> Decimal:
 def _model_lines(rows: list[UsageRow]) -> tuple[ModelLine, ...]:
     grouped: dict[str, list[UsageRow]] = {}
     for row in rows:
-        grouped.setdefault(row.get("model") or "(no model)", []).append(row)
+        grouped.setdefault(usage_name(row) or "(no model)", []).append(row)
     lines = []
     for model, group in grouped.items():
         unpriced = any(r.get("cost_usd") is None for r in group)

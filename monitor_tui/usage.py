@@ -302,16 +302,24 @@ def is_volume_row(row: Mapping[str, Any]) -> bool:
     return row.get("endpoint") in VOLUME_ENDPOINTS
 
 
+STOPPED_STREAMS = " (stopped streams)"
+"""Added to a model's name for its recorded calls whose usage never came."""
+
+
 def usage_name(row: Mapping[str, Any]) -> str | None:
     """The model a row counts under in breakdowns by model, or None.
 
     Usage not counted in tokens is named by its endpoint too: a web search's
     model also runs token usage, whose line must not take in searches that have
-    no token price, and vector storage has no model at all.
+    no token price, and vector storage has no model at all. Recorded calls
+    whose usage is unknown (a stream stopped early) get a line of their own, so
+    that the model's priced calls keep their cost.
     """
     model = row.get("model")
-    if is_volume_row(row):
+    if row.get("endpoint") in VOLUME_ENDPOINTS:
         return f"{row['endpoint']} {model}" if model else str(row["endpoint"])
+    if row.get("usage_known") is False:
+        return f"{model or '?'}{STOPPED_STREAMS}"
     return model or None
 
 

@@ -300,10 +300,62 @@ def test_an_exact_model_override_wins_over_the_undated_one():
     assert priced.cost_usd == Decimal(4)
 
 
+def test_an_override_for_a_model_the_price_data_does_not_know_prices_it():
+    # A fine-tune or private model at negotiated rates: $3 input, $9 output.
+    overrides = parse_price_overrides({"acme-model": {"input": 3, "output": 9}})
+    priced = Pricer(overrides).price(
+        row(
+            "acme-model",
+            epoch(2026, 11, 20),
+            input_tokens=MILLION,
+            output_tokens=MILLION,
+            batch=True,
+        )
+    )
+    assert (priced.cost_usd, priced.state) == (Decimal(12), OVERRIDE)
+
+
+def test_an_override_without_output_keeps_the_price_datas_output_rate():
+    # gpt-4o input at a negotiated $2; output at the list $10: 1M + 1M = $12.
+    overrides = parse_price_overrides({"gpt-4o": {"input": 2}})
+    priced = Pricer(overrides).price(
+        row("gpt-4o", epoch(2026, 11, 20), input_tokens=MILLION, output_tokens=MILLION)
+    )
+    assert (priced.cost_usd, priced.state) == (Decimal(12), OVERRIDE)
+    # A model only the override knows cannot price output it gives no rate for.
+    unknown = Pricer(parse_price_overrides({"acme-model": {"input": 3}})).price(
+        row("acme-model", epoch(2026, 11, 20), output_tokens=10)
+    )
+    assert (unknown.cost_usd, unknown.state) == (None, UNPRICED)
+    assert "no output rate" in unknown.source
+
+
+def test_a_zero_override_is_the_users_word_not_a_gap():
+    overrides = parse_price_overrides({"gpt-4o": {"input": 0, "output": 0}})
+    priced = Pricer(overrides).price(
+        row("gpt-4o", epoch(2026, 11, 20), input_tokens=MILLION, output_tokens=10)
+    )
+    assert (priced.cost_usd, priced.state) == (Decimal(0), OVERRIDE)
+
+
+def test_a_stopped_stream_stays_unpriced_whatever_the_prices():
+    # Repricing after an override change must not price unknown usage at $0.
+    for pricer in (Pricer(), Pricer(parse_price_overrides({"gpt-4o": {"input": 1}}))):
+        priced = pricer.price(
+            row("gpt-4o", epoch(2026, 11, 20), input_tokens=0, usage_known=False)
+        )
+        assert (priced.cost_usd, priced.state) == (None, UNPRICED)
+        assert "stopped" in priced.source
+
+
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"gpt-4o": {"input": 2}}, "needs output"),
+        ({"gpt-4o": {"output": 8}}, "needs input"),
+        ({"gpt-4o": {"input": "1_0"}}, "must be a number"),
+        ({"gpt-4o": {"input": "1e2"}}, "must be a number"),
+        ({"gpt-4o": {"input": 2, "cached_input": 50}}, "cached_input is above"),
+        ({"": {"input": 2}}, "needs a model name"),
         ({"gpt-4o": {"input": 2, "output": 8, "outptu": 1}}, "unknown rate outptu"),
         ({"gpt-4o": {"input": -1, "output": 8}}, "must be 0 to"),
         ({"gpt-4o": {"input": "two", "output": 8}}, "must be a number"),

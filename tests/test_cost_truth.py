@@ -190,7 +190,7 @@ def test_unpriced_usage_and_organization_charges_explain_a_higher_bill():
         "for them"
     )
     assert gap.reasons[1].startswith("$3.00 is billed to the organization")
-    # $5 more over the same day: more than 2% of the bill, so it is said.
+    # $5 more over the same day: more than 0.5% of the bill, so it is said.
     assert gap.reasons[2].startswith(
         "over the days both cover, the bill is $5.00 above"
     )
@@ -267,4 +267,33 @@ def test_analytics_marks_overridden_free_and_unpriced_lines():
         "gpt-4o-mini": "$0.6000",
         "omni-moderation-latest": "free",
         "gpt-imaginary-9": "no price",
+    }
+
+
+def test_stopped_streams_get_a_line_of_their_own_so_priced_calls_keep_their_cost():
+    def call(cost: str | None, known: bool) -> dict:
+        return {
+            "origin": "tracked",
+            "endpoint": "completions",
+            "width": "call",
+            "start": HOUR,
+            "model": "gpt-5-mini",
+            "input_tokens": 100 if known else 0,
+            "cached_input_tokens": 0,
+            "output_tokens": 10 if known else 0,
+            "requests": 1,
+            "cost_usd": cost,
+            "price_state": "priced" if known else "unpriced",
+            "usage_known": known,
+        }
+
+    lines = breakdown(
+        tally([call("0.3", True), call(None, False)]),
+        tally([]),
+        "model",
+        Decimal("0.3"),
+    )
+    assert {line.key: cost_text(line) for line in lines} == {
+        "gpt-5-mini": "$0.3000",
+        "gpt-5-mini (stopped streams)": "no price",
     }

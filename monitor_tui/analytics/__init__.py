@@ -151,7 +151,7 @@ class Analytics:
             and not totals.requests
             and not totals.input_tokens
             and not totals.output_tokens
-            and not totals.unpriced_models
+            and not totals.spend_is_lower_bound
         )
 
     @property

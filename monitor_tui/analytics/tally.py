@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from monitor_tui.names import Names
 from monitor_tui.tracked_calls import CALL_WIDTH
-from monitor_tui.usage import VOLUME_ENDPOINTS, UsageRow
+from monitor_tui.usage import VOLUME_ENDPOINTS, UsageRow, usage_name
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -85,6 +85,8 @@ def tally(rows: Iterable[UsageRow], project: str | None = None) -> Tally:
         model = row.get("model")
         if endpoint in VOLUME_ENDPOINTS:  # usage_name, inlined for speed
             model = f"{endpoint} {model}" if model else endpoint
+        elif row.get("usage_known") is False:
+            model = usage_name(row)
         project_id = row.get("project_id") or ""
         if project is not None and project_id != project:
             continue
@@ -146,12 +148,15 @@ class Totals:
     output_tokens: int
     requests: int
     unpriced_models: tuple[str, ...]
-    """Models with rows that have no price, so their spend is not counted."""
+    """Token models with rows that have no price, so their spend is not
+    counted (as the report names them)."""
+    unpriced_usage: tuple[str, ...] = ()
+    """Usage not counted in tokens that has no price (images, vector storage)."""
 
     @property
     def spend_is_lower_bound(self) -> bool:
         """True when some rows could not be priced."""
-        return bool(self.unpriced_models)
+        return bool(self.unpriced_models or self.unpriced_usage)
 
     @property
     def cache_hit_rate(self) -> Decimal | None:
@@ -163,11 +168,13 @@ def totals(counts: Tally) -> Totals:
     """The totals of everything in ``counts``."""
     sums = empty_cell()
     unpriced: set[str] = set()
+    volume: set[str] = set()
     for key, cell in counts.cells.items():
         for index in range(5):
             sums[index] += cell[index]
         if cell[UNPRICED]:
-            unpriced.add(key[0])
+            is_volume = key[0].split(" ")[0] in VOLUME_ENDPOINTS
+            (volume if is_volume else unpriced).add(key[0])
     return Totals(
         spend_usd=sums[COST],
         input_tokens=sums[INPUT],
@@ -175,6 +182,7 @@ def totals(counts: Tally) -> Totals:
         output_tokens=sums[OUTPUT],
         requests=sums[REQUESTS],
         unpriced_models=tuple(sorted(unpriced)),
+        unpriced_usage=tuple(sorted(volume)),
     )
 
 

@@ -44,6 +44,7 @@ def export_object(table: ExportTable) -> dict[str, Any]:
             "output_tokens": totals.output_tokens,
             "requests": totals.requests,
             "unpriced_models": list(totals.unpriced_models),
+            "unpriced_usage": list(totals.unpriced_usage),
         },
         "rows": [
             {

@@ -218,7 +218,10 @@ def _notes(table: ExportTable, analytics: Analytics) -> list[str]:
         "- Spend is an estimate: usage priced at the list prices in force on each "
         "bucket's day. The bill (Costs API) lags by about a day.",
     ]
-    unpriced = [escape(model) for model in analytics.totals.unpriced_models]
+    totals = analytics.totals
+    unpriced = [
+        escape(model) for model in (*totals.unpriced_models, *totals.unpriced_usage)
+    ]
     if unpriced:
         names = unpriced[0]
         if len(unpriced) > 1:

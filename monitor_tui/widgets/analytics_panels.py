@@ -59,7 +59,9 @@ class ComparisonPanel(Static):
         ]
         totals = analytics.totals
         if totals.spend_is_lower_bound:
-            names = ", ".join(printable(m) for m in totals.unpriced_models)
+            names = ", ".join(
+                printable(m) for m in (*totals.unpriced_models, *totals.unpriced_usage)
+            )
             parts.append(
                 Text(f"Spend is a lower bound: no price for {names}.", style="bold")
             )
