@@ -729,6 +729,16 @@ class Store:
 
     # Pruning
 
+    def first_call_day(self) -> int | None:
+        """The start of the UTC day of the oldest stored tracked call's file,
+        or None when no call is stored."""
+        spans = [
+            _span_start(path.stem, _CALLS)
+            for path in (self.data_dir / _CALLS.folder).glob("*.json")
+        ]
+        known = [span for span in spans if span is not None]
+        return min(known) if known else None
+
     def files_before(self, cutoff: int) -> list[Path]:
         """The row files whose whole span ends at or before ``cutoff``."""
         old = []

@@ -185,6 +185,8 @@ def test_export_origin_tracked_writes_exactly_the_recorded_calls(
     data = export_json(tmp_path, "--origin", "tracked", "--group-by", group_by, env=env)
 
     assert data["source"] == "tracked"
+    # Known from the UTC day of the first recorded call, not from 1970.
+    assert data["read_from"].startswith("2026-12-04T00:00:00")
     rows = [row for row in data["rows"] if row["requests"]]
     assert sum(row["requests"] for row in rows) == 3
     assert sum(Decimal(row["cost_usd"]) for row in rows) == CALLS_SPEND

@@ -72,15 +72,18 @@ def _span(marks: list[dict | None]) -> tuple[int | None, int | None]:
 
 
 def _tracked_coverage(store: Store) -> Coverage:
-    """Recorded calls are stored whole, each at its own second: everything
-    before the last read of the spool is known, by the hour too."""
+    """Recorded calls are stored whole, each at its own second: from the UTC
+    day of the first stored call to the last read of the spool everything is
+    known, by the hour too."""
     last = (store.last_sync(TRACKED) or {}).get("last_ok_at")
+    first = store.first_call_day()
     if last is None:
         return Coverage(None, None, None, None, None)
+    since = last if first is None else min(first, last)
     return Coverage(
-        usage_from=0,
+        usage_from=since,
         usage_until=last,
-        hourly_from=0,
+        hourly_from=since,
         hourly_until=last,
         costs_from=None,
     )
