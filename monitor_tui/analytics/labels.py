@@ -7,18 +7,15 @@ from collections.abc import Iterable
 
 from monitor_tui.analytics.tally import (
     CACHED,
-    CHARGED,
     COST,
     INPUT,
     OUTPUT,
-    OVERRIDDEN,
     REQUESTS,
-    UNPRICED,
     ZERO,
     BreakdownLine,
+    breakdown_lines,
     count_price,
     empty_cell,
-    percent,
 )
 from monitor_tui.usage import UsageRow
 
@@ -49,30 +46,6 @@ def label_breakdown(
         calls: the rows of the calls recorded in the range.
         previous: those of the span the range is compared with.
     """
-    before = {label: sums[COST] for label, sums in _by_label(previous).items()}
     sums_by_label = _by_label(calls)
     spend = sum((sums[COST] for sums in sums_by_label.values()), ZERO)
-    lines = [
-        BreakdownLine(
-            key=label,
-            input_tokens=sums[INPUT],
-            cached_input_tokens=sums[CACHED],
-            output_tokens=sums[OUTPUT],
-            requests=sums[REQUESTS],
-            cost_usd=sums[COST],
-            unpriced=bool(sums[UNPRICED]),
-            overridden=bool(sums[OVERRIDDEN]),
-            free=not sums[CHARGED],
-            share=percent(sums[COST], spend),
-            previous_cost_usd=before.get(label, ZERO),
-        )
-        for label, sums in sums_by_label.items()
-    ]
-    lines.sort(
-        key=lambda line: (
-            -line.cost_usd,
-            -line.input_tokens - line.output_tokens,
-            line.key,
-        )
-    )
-    return tuple(lines)
+    return breakdown_lines(sums_by_label, _by_label(previous), spend)

@@ -265,7 +265,27 @@ def breakdown(
         names: the project and key names to label the lines with.
     """
     name_of = _namer(dimension, names)
-    before = {key: sums[COST] for key, sums in _fold(previous, dimension).items()}
+    return breakdown_lines(
+        _fold(counts, dimension), _fold(previous, dimension), spend, name_of
+    )
+
+
+def breakdown_lines(
+    sums_by_key: dict[str, list],
+    previous_by_key: dict[str, list],
+    spend: Decimal,
+    name_of: Callable[[str], str | None] = lambda key: None,
+) -> tuple[BreakdownLine, ...]:
+    """One line per key of ``sums_by_key`` (tally cells summed by model,
+    project, key or label), the most expensive first, then the most tokens.
+
+    Args:
+        sums_by_key: each key's summed cell.
+        previous_by_key: the same for the span the range is compared with.
+        spend: the spend each line's share is of.
+        name_of: what to call a key, where it has a name.
+    """
+    before = {key: sums[COST] for key, sums in previous_by_key.items()}
     lines = [
         BreakdownLine(
             key=key,
@@ -281,7 +301,7 @@ def breakdown(
             previous_cost_usd=before.get(key, ZERO),
             name=name_of(key) if key else None,
         )
-        for key, sums in _fold(counts, dimension).items()
+        for key, sums in sums_by_key.items()
     ]
     lines.sort(
         key=lambda line: (
