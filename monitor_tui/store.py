@@ -85,6 +85,9 @@ def _is_amount(value: Any) -> bool:
         return False
 
 
+_VOLUME_FIELDS = frozenset(VOLUME_FIELDS)
+
+
 def _usage_row_problem(doc: dict[str, Any]) -> str | None:
     """Why a stored usage row cannot be used, or None when it can."""
     if type(doc.get("start")) is not int or not isinstance(doc.get("origin"), str):
@@ -96,8 +99,8 @@ def _usage_row_problem(doc: dict[str, Any]) -> str | None:
     for name in COUNT_FIELDS:
         if type(doc.get(name)) is not int:
             return f"a row whose {name} is not a count"
-    for name in VOLUME_FIELDS:
-        if name in doc and type(doc[name]) is not int:
+    for name in doc.keys() & _VOLUME_FIELDS:  # optional: only some rows have them
+        if type(doc[name]) is not int:
             return f"a row whose {name} is not a count"
     cost = doc.get("cost_usd")
     if cost is not None and not _is_amount(cost):
