@@ -363,7 +363,6 @@ class Pricer:
             row["cost_usd"] = None if price.cost_usd is None else f"{price.cost_usd:f}"
             row["price_state"] = price.state
             row["price_source"] = price.source
-            row["price_basis"] = self.basis
             priced.append(row)
         return priced
 

@@ -17,6 +17,7 @@ from monitor_tui.alerts import (
     fired_keys,
 )
 from monitor_tui.budget import Budget, BudgetError
+from monitor_tui.gc_pause import collector_paused
 from monitor_tui.period import billing_period
 from monitor_tui.report import ModelLine, Report, build_report
 from monitor_tui.store import Store, StoreError
@@ -234,6 +235,32 @@ def build_snapshot(
         fire_alerts: also fire (record in the store) the alerts now due; the
             snapshot's ``new_alerts`` are then the ones to deliver.
     """
+    # Reading makes tens of thousands of rows beside those already cached:
+    # pausing the cycle collector keeps it from walking them all (gc_pause).
+    with collector_paused():
+        return _build_snapshot(
+            store,
+            origin,
+            budget,
+            zone,
+            now,
+            burn_multiple=burn_multiple,
+            fire_alerts=fire_alerts,
+            calls_store=calls_store,
+        )
+
+
+def _build_snapshot(
+    store: Store,
+    origin: str,
+    budget: Budget | None,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    burn_multiple: Decimal | None = None,
+    fire_alerts: bool = False,
+    calls_store: Store | None = None,
+) -> Snapshot:
     report = current_report(store, origin, budget, zone, now, calls_store)
     average = _hourly_average(store, origin, now)
     fired_now: list[Alert] = []

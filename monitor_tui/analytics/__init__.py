@@ -54,6 +54,7 @@ from monitor_tui.analytics.tally import (
     totals,
 )
 from monitor_tui.budget import Budget
+from monitor_tui.gc_pause import collector_paused
 from monitor_tui.names import Names, read_names
 from monitor_tui.report import period_usage_rows
 from monitor_tui.store import Store
@@ -249,6 +250,25 @@ def compute_analytics(
         pricer: prices the savings estimates; by default one shared pricer,
             which loads the price data on first use.
     """
+    # Thousands of short-lived objects beside the store's cached rows: pausing
+    # the cycle collector keeps it from walking all of them (see gc_pause).
+    with collector_paused():
+        return _compute_analytics(
+            store, origin, range, zone, budget, now, project, pricer=pricer
+        )
+
+
+def _compute_analytics(
+    store: Store,
+    origin: str,
+    range: Range,
+    zone: ZoneInfo,
+    budget: Budget | None,
+    now: datetime,
+    project: str | None = None,
+    *,
+    pricer: Pricer | None = None,
+) -> Analytics:
     current = tally(period_usage_rows(store, origin, *range.epochs), project)
     before = tally(period_usage_rows(store, origin, *range.previous.epochs), project)
     spend = totals(current)
