@@ -98,6 +98,12 @@ def combined_state(rows: Iterable[Mapping[str, Any]]) -> str:
     states = set()
     for row in rows:
         states.add(UNPRICED if row.get("cost_usd") is None else row.get("price_state"))
+    return state_of(states)
+
+
+def state_of(states: set[Any]) -> str:
+    """The price state of a group whose rows are in ``states`` (``unpriced``
+    standing for every row without a cost)."""
     if UNPRICED in states:
         return UNPRICED
     if OVERRIDE in states:

@@ -18,7 +18,7 @@ from monitor_tui.billed_gap import BilledGap, billed_gap
 from monitor_tui.money import json_money
 from monitor_tui.names import NO_PROJECT, Names, read_names
 from monitor_tui.period import BillingPeriod
-from monitor_tui.pricing import combined_state
+from monitor_tui.pricing import combined_state, state_of
 from monitor_tui.store import Store
 from monitor_tui.tracked_calls import TRACKED, tracked_rows
 from monitor_tui.usage import (
@@ -252,30 +252,46 @@ def _cost(rows: Iterable[UsageRow]) -> Decimal:
 
 
 def _model_lines(rows: list[UsageRow]) -> tuple[ModelLine, ...]:
-    grouped: dict[str, list[UsageRow]] = {}
+    # One pass over the rows: a month of a busy organization is tens of
+    # thousands of them, read before the Live tab can paint.
+    sums: dict[str, list] = {}
     for row in rows:
-        grouped.setdefault(usage_name(row) or "(no model)", []).append(row)
+        name = usage_name(row) or "(no model)"
+        acc = sums.get(name)
+        if acc is None:
+            # tokens in, cached, out, requests, cost, unpriced rows, states,
+            # sources of priced rows, sources of unpriced rows
+            acc = sums[name] = [0, 0, 0, 0, Decimal(0), 0, set(), set(), set()]
+        acc[0] += row["input_tokens"]
+        acc[1] += row["cached_input_tokens"]
+        acc[2] += row["output_tokens"]
+        acc[3] += row["requests"]
+        cost = row.get("cost_usd")
+        source = row.get("price_source")
+        if cost is None:
+            acc[5] += 1
+            if source:
+                acc[8].add(str(source))
+        else:
+            acc[4] += Decimal(cost)
+            acc[6].add(row.get("price_state"))
+            if source:
+                acc[7].add(str(source))
     lines = []
-    for model, group in grouped.items():
-        unpriced = any(r.get("cost_usd") is None for r in group)
-        state = combined_state(group)
+    for model, acc in sums.items():
+        unpriced = bool(acc[5])
+        state = state_of(acc[6] | {"unpriced"} if unpriced else acc[6])
         # The reason a model has no price matters most; else where its price
         # came from.
-        sources = sorted(
-            {
-                str(r["price_source"])
-                for r in group
-                if r.get("price_source") and (r.get("cost_usd") is None or not unpriced)
-            }
-        )
+        sources = sorted(acc[8] if unpriced else acc[7])
         lines.append(
             ModelLine(
                 model=model,
-                input_tokens=sum(r["input_tokens"] for r in group),
-                cached_input_tokens=sum(r["cached_input_tokens"] for r in group),
-                output_tokens=sum(r["output_tokens"] for r in group),
-                requests=sum(r["requests"] for r in group),
-                cost_usd=None if unpriced else _cost(group),
+                input_tokens=acc[0],
+                cached_input_tokens=acc[1],
+                output_tokens=acc[2],
+                requests=acc[3],
+                cost_usd=None if unpriced else acc[4],
                 price_state=state,
                 price_source="; ".join(sources) or None,
             )

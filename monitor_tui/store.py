@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,8 @@ def _is_amount(value: Any) -> bool:
 
 
 _VOLUME_FIELDS = frozenset(VOLUME_FIELDS)
+_COUNTS = itemgetter(*COUNT_FIELDS)
+_ONLY_INT = {int}
 
 
 def _usage_row_problem(doc: dict[str, Any]) -> str | None:
@@ -96,9 +99,14 @@ def _usage_row_problem(doc: dict[str, Any]) -> str | None:
         return "a row without its endpoint"
     if not isinstance(doc.get("model"), str | None):
         return "a row whose model is not a name"
-    for name in COUNT_FIELDS:
-        if type(doc.get(name)) is not int:
-            return f"a row whose {name} is not a count"
+    try:
+        counts_ok = set(map(type, _COUNTS(doc))) == _ONLY_INT  # one C-level pass
+    except KeyError:
+        counts_ok = False
+    if not counts_ok:
+        for name in COUNT_FIELDS:
+            if type(doc.get(name)) is not int:
+                return f"a row whose {name} is not a count"
     for name in doc.keys() & _VOLUME_FIELDS:  # optional: only some rows have them
         if type(doc[name]) is not int:
             return f"a row whose {name} is not a count"
