@@ -13,7 +13,6 @@ It sets the rate of every tier and batch row of that model.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -134,6 +133,8 @@ def override_for(
 
 def overrides_fingerprint(overrides: Mapping[str, PriceOverride]) -> str:
     """A short digest that changes whenever any override changes."""
+    import hashlib  # only a sync or a report asks, not a cold start
+
     text = ";".join(
         f"{o.model}={o.input}/{o.cached_input}/{o.output}"
         for o in sorted(overrides.values(), key=lambda o: o.model)

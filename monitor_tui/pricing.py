@@ -33,7 +33,6 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NamedTuple
 
 from monitor_tui.price_overrides import (
@@ -75,6 +74,10 @@ STANDARD_TIERS = (None, "", "default", "auto", "standard")
 
 def price_data_version() -> str:
     """The installed genai-prices version, read without importing it."""
+    # Imported here: importlib.metadata brings email and zipfile, which a cold
+    # start to the Live tab does not need.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("genai-prices")
     except PackageNotFoundError:  # pragma: no cover - it is a dependency
