@@ -17,7 +17,8 @@ from contextlib import contextmanager
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Run the block with the cycle collector off, then restore it as it was.
+    """Run the block (or, as a decorator, the function) with the cycle
+    collector off, then restore it as it was.
 
     Threads may overlap: the collector is turned back on by the block that
     found it on, so it never stays off after the last block ends.

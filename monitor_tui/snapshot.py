@@ -216,6 +216,12 @@ def _sync_status(store: Store, origin: str) -> SyncStatus:
     )
 
 
+# TODO: the Live tab waits for this read of every row of the period (0.19 s for
+# a month of a busy organization); per-day summaries kept in the store would let
+# it paint sooner.
+# Reading makes tens of thousands of rows beside those already cached: the cycle
+# collector is paused meanwhile, so it does not walk them all (gc_pause).
+@collector_paused()
 def build_snapshot(
     store: Store,
     origin: str,
@@ -235,35 +241,6 @@ def build_snapshot(
         fire_alerts: also fire (record in the store) the alerts now due; the
             snapshot's ``new_alerts`` are then the ones to deliver.
     """
-    # TODO: the Live tab waits for this read of every row of the period (0.19 s
-    # for a month of a busy organization); per-day summaries kept in the store
-    # would let it paint sooner.
-    # Reading makes tens of thousands of rows beside those already cached:
-    # pausing the cycle collector keeps it from walking them all (gc_pause).
-    with collector_paused():
-        return _build_snapshot(
-            store,
-            origin,
-            budget,
-            zone,
-            now,
-            burn_multiple=burn_multiple,
-            fire_alerts=fire_alerts,
-            calls_store=calls_store,
-        )
-
-
-def _build_snapshot(
-    store: Store,
-    origin: str,
-    budget: Budget | None,
-    zone: ZoneInfo,
-    now: datetime,
-    *,
-    burn_multiple: Decimal | None = None,
-    fire_alerts: bool = False,
-    calls_store: Store | None = None,
-) -> Snapshot:
     report = current_report(store, origin, budget, zone, now, calls_store)
     average = _hourly_average(store, origin, now)
     fired_now: list[Alert] = []

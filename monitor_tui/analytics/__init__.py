@@ -225,6 +225,9 @@ def _pricer() -> Pricer:
     return _PRICER
 
 
+# Thousands of short-lived objects beside the store's cached rows: the cycle
+# collector is paused meanwhile, so it does not walk them all (gc_pause).
+@collector_paused()
 def compute_analytics(
     store: Store,
     origin: str,
@@ -250,25 +253,6 @@ def compute_analytics(
         pricer: prices the savings estimates; by default one shared pricer,
             which loads the price data on first use.
     """
-    # Thousands of short-lived objects beside the store's cached rows: pausing
-    # the cycle collector keeps it from walking all of them (see gc_pause).
-    with collector_paused():
-        return _compute_analytics(
-            store, origin, range, zone, budget, now, project, pricer=pricer
-        )
-
-
-def _compute_analytics(
-    store: Store,
-    origin: str,
-    range: Range,
-    zone: ZoneInfo,
-    budget: Budget | None,
-    now: datetime,
-    project: str | None = None,
-    *,
-    pricer: Pricer | None = None,
-) -> Analytics:
     current = tally(period_usage_rows(store, origin, *range.epochs), project)
     before = tally(period_usage_rows(store, origin, *range.previous.epochs), project)
     spend = totals(current)
