@@ -231,7 +231,8 @@ async def test_the_live_tab_shows_billed_beside_the_estimate_and_the_prices(
             "Billed      $3.40 to Fri 04 Dec (UTC days) · estimate $3.41 · bill "
             "$0.0100 below it" in figures
         )
-        assert "Why         • the estimate has no price for gpt-imaginary-9" in figures
+        why = "Why         • the estimate has no price for gpt-imaginary-9"
+        assert why in figures
         assert (
             "Prices      3 priced · 1 unpriced (gpt-imaginary-9) · spend is a "
             "lower bound" in figures
