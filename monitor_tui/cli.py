@@ -42,6 +42,7 @@ from monitor_tui.config import (
 )
 from monitor_tui.export_cli import add_export_parser
 from monitor_tui.logfile import log_to_file
+from monitor_tui.price_overrides import PriceOverride, override_for
 from monitor_tui.store import Store, StoreError, data_dir_problem
 
 if TYPE_CHECKING:
@@ -254,6 +255,21 @@ def _report(settings: Settings, store: Store, clock: Clock) -> Report:
     )
 
 
+def unused_overrides(
+    overrides: Mapping[str, PriceOverride], report: Report
+) -> list[str]:
+    """The ``[prices]`` entries that priced none of the period's usage (a typo,
+    or a model not used this period), so the user can tell a silent no-op."""
+    if not report.models:
+        return []
+    used = {line.model for line in report.models}
+    return sorted(
+        name
+        for name, override in overrides.items()
+        if not any(override_for({name: override}, model) for model in used)
+    )
+
+
 def _stored_budget(settings: Settings) -> Budget | None:
     from monitor_tui.snapshot import load_budget
 
@@ -412,6 +428,12 @@ def _run_command(
         print(
             f"monitor-tui: nothing has been synced into {settings.store_dir} yet; "
             "run `monitor-tui sync` first",
+            file=err,
+        )
+    for entry in unused_overrides(settings.price_overrides, report):
+        print(
+            f'monitor-tui: [prices."{entry}"] matches no model of this period\'s '
+            "usage; check the name against `monitor-tui report`",
             file=err,
         )
     if getattr(args, "json", False):

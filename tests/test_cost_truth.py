@@ -119,6 +119,21 @@ def test_a_price_override_changes_the_figure_and_is_marked(api_server, tmp_path)
     assert report["spend_usd"] == "3.410000"
 
 
+def test_an_override_that_matches_no_model_is_named_on_stderr(api_server, tmp_path):
+    api_server.set_records(HAND_COMPUTED)
+    config = write_prices(
+        tmp_path / "config.toml",
+        '[prices."gpt4o"]\ninput = 2\n[prices."gpt-4o-mini"]\ninput = 0.1\n',
+    )
+    env = {**live_env(api_server, tmp_path / "data"), "MONITOR_TUI_CONFIG": str(config)}
+    assert run(["sync"], env)[0] == 0
+    code, out, err = run(["report", "--json"], env)
+    assert code == 0
+    assert '[prices."gpt4o"] matches no model' in err  # the typo
+    assert "gpt-4o-mini" not in err  # it priced gpt-4o-mini-2024-07-18
+    assert json.loads(out)["spend_usd"]
+
+
 def test_a_bad_price_override_exits_2_naming_the_entry(tmp_path):
     config = write_prices(
         tmp_path / "config.toml", '[prices."gpt-4o"]\ninput = "cheap"\noutput = 8\n'
