@@ -7,7 +7,7 @@ from typing import ClassVar
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -42,10 +42,11 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen {
         align: center middle;
     }
-    HelpScreen > Vertical {
+    HelpScreen > VerticalScroll {
         width: 76;
         max-width: 100%;
         height: auto;
+        max-height: 100%;
         padding: 1 2;
         border: round $primary;
         background: $surface;
@@ -58,12 +59,14 @@ class HelpScreen(ModalScreen[None]):
         keys.add_column()
         for key, meaning in KEYS:
             keys.add_row(key, meaning)
-        with Vertical():
+        # Scrolls in a short terminal (80x24), where it does not fit.
+        with VerticalScroll():
             yield Static("[b]Keys[/b]")
             yield Static(keys)
             yield Static(
                 "\nSpend is estimated from usage at the prices in force on each "
-                "hour's date.\n"
+                "hour's date; the bill is OpenAI's daily costs (Live says why\n"
+                "they differ). * marks your [prices] rates.\n"
                 "The forecast carries the period's average pace on to its end.\n"
                 "The burn rate covers the 60 minutes before this one.\n"
                 "Each alert threshold fires once per billing period (a new\n"
