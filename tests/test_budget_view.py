@@ -12,6 +12,7 @@ from textual.widgets import Input
 from monitor_tui.budget import Budget
 from monitor_tui.notify import Notice, slack_payload
 from monitor_tui.store import Store
+from monitor_tui.views.budget import BudgetView
 from tests.factories import HAND_COMPUTED
 from tests.test_app import Clock, Harness, demo_settings, live_settings, shown
 from tests.webhook_server import WebhookServer
@@ -324,3 +325,23 @@ async def test_after_a_refused_save_every_edit_says_at_once_if_its_field_is_righ
         # Going on typing into a wrong value marks it again, without a save.
         await fill(pilot, harness.app, thresholds="50,50", start_day="29")
         assert set(errors(harness.app)) == {"thresholds", "start-day"}
+
+
+async def test_a_snapshot_of_the_forms_own_save_arriving_first_is_not_elsewhere(
+    tmp_path,
+):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.run() as pilot:
+        await harness.settle(pilot, lambda: harness.app.snapshot is not None)
+        await pilot.press("3")
+        view = harness.app.query_one(BudgetView)
+        # A refused save first, so the status line is showing.
+        await pilot.click("#field-amount")
+        await pilot.press(*"abc", "enter")
+        assert "Nothing was saved" in shown(harness.app, "#form-status")
+        saving = Budget(Decimal(250))
+        # The save is on its way; a refresh that already read it lands first.
+        view._saving.append(saving)
+        view.snapshot = dataclasses.replace(harness.app.snapshot, budget=saving)
+        await pilot.pause()
+        assert "elsewhere" not in shown(harness.app, "#form-status")

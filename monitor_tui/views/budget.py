@@ -145,6 +145,9 @@ class BudgetView(VerticalScroll):
         """The stored budget the form was last filled from."""
         self._noticed: Budget | None = None
         """A budget set elsewhere while the form was being edited, once said."""
+        self._saving: list[Budget | None] = []
+        """Budgets this form is writing: a snapshot that already holds one is
+        this form's own save, not a change made elsewhere."""
         self._checking = False
         """True after a refused save: every edit then says at once whether its
         field is right, until a save succeeds."""
@@ -258,6 +261,7 @@ class BudgetView(VerticalScroll):
                 problem=True,
             )
             return
+        self._saving.append(budget)
         self._write(budget)
 
     @on(Button.Pressed, "#undo")
@@ -282,6 +286,7 @@ class BudgetView(VerticalScroll):
             self.set_timer(CONFIRM_SECONDS, self._forget_remove)
             return
         self._confirm_remove = False
+        self._saving.append(None)
         self._write(None)
 
     def _forget_remove(self) -> None:
@@ -304,19 +309,24 @@ class BudgetView(VerticalScroll):
                 store.set_budget(budget.to_record())
         except Exception as exc:  # the form must say why, whatever it was
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-            self.app.call_from_thread(
-                self._say, f"Nothing was saved: {printable(reason)}", problem=True
-            )
+            self.app.call_from_thread(self._not_written, budget, reason)
             return
         self.app.call_from_thread(self._written, budget)
 
     def _written(self, budget: Budget | None) -> None:
+        if budget in self._saving:
+            self._saving.remove(budget)
         self._fill_form(budget)
         if budget is None:
             self._say("Budget removed.")
         else:
             self._say(f"Saved: {budget.describe()}.")
         self.post_message(self.Saved())
+
+    def _not_written(self, budget: Budget | None, reason: str) -> None:
+        if budget in self._saving:
+            self._saving.remove(budget)
+        self._say(f"Nothing was saved: {printable(reason)}", problem=True)
 
     def _changed_elsewhere(self, stored: Budget | None) -> None:
         """Show a budget set elsewhere (the command line, another window),
@@ -343,7 +353,9 @@ class BudgetView(VerticalScroll):
             return
         snapshot = self.snapshot
         stored = snapshot.budget if snapshot else None
-        if stored != self._shown_budget:
+        # A snapshot read just after this form's own save can arrive before the
+        # save's confirmation: that is no change made elsewhere.
+        if stored != self._shown_budget and stored not in self._saving:
             self._changed_elsewhere(stored)
         status = self.query_one("#period-status", Static)
         log = self.query_one("#alert-log", Static)
