@@ -4,6 +4,7 @@ starts, its zone, and optional budgets for single projects."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -92,10 +93,12 @@ def parse_thresholds(text: str) -> tuple[int, ...]:
 
 
 def parse_project_budgets(text: str) -> tuple[tuple[str, Decimal], ...]:
-    """Read per-project budgets such as ``proj_abc=50, proj_def=120``.
+    """Read per-project budgets such as ``proj_abc=50, Web app=120``: each
+    project by its id or its name (``resolve_project_names`` turns names into
+    ids).
 
     Raises:
-        BudgetError: an entry is not ``PROJECT_ID=AMOUNT``, an amount is not a
+        BudgetError: an entry is not ``PROJECT=AMOUNT``, an amount is not a
             budget, or a project is given twice.
     """
     budgets: dict[str, Decimal] = {}
@@ -103,10 +106,11 @@ def parse_project_budgets(text: str) -> tuple[tuple[str, Decimal], ...]:
         if not entry.strip():
             continue
         project, sep, amount = entry.partition("=")
-        project = project.strip()
-        if not sep or not project or " " in project:
+        project = " ".join(project.split())
+        if not sep or not project:
             raise BudgetError(
-                f"{entry.strip()!r} is not PROJECT_ID=AMOUNT, such as proj_abc=50"
+                f"{entry.strip()!r} is not PROJECT=AMOUNT, such as proj_abc=50 or "
+                "Web app=50"
             )
         if project in budgets:
             raise BudgetError(f"{project} is given twice; give each project once")
@@ -117,9 +121,72 @@ def parse_project_budgets(text: str) -> tuple[tuple[str, Decimal], ...]:
     return tuple(budgets.items())
 
 
-def format_project_budgets(budgets: tuple[tuple[str, Decimal], ...]) -> str:
-    """The text ``parse_project_budgets`` reads back: ``proj_abc=50.00, ...``."""
-    return ", ".join(f"{project}={amount}" for project, amount in budgets)
+PROJECT_ID_PREFIX = "proj_"
+
+
+def resolve_project_names(
+    budgets: tuple[tuple[str, Decimal], ...], project_names: Mapping[str, str]
+) -> tuple[tuple[str, Decimal], ...]:
+    """Turn the projects of ``budgets`` given by name into their ids.
+
+    Args:
+        budgets: what ``parse_project_budgets`` read.
+        project_names: the known projects' names by id.
+
+    Raises:
+        BudgetError: a name matches no known project, or several; or one
+            project is given twice (by its id and its name).
+    """
+    by_name: dict[str, list[str]] = {}
+    for project_id, name in project_names.items():
+        by_name.setdefault(" ".join(name.split()).casefold(), []).append(project_id)
+    resolved: dict[str, Decimal] = {}
+    for project, amount in budgets:
+        if project in project_names or project.startswith(PROJECT_ID_PREFIX):
+            project_id = project  # an id, known or not yet
+        else:
+            ids = by_name.get(project.casefold(), [])
+            if not ids:
+                raise BudgetError(
+                    f"no project named {project!r} is known; give its id "
+                    "(proj_...) or a name as Analytics shows it"
+                )
+            if len(ids) > 1:
+                raise BudgetError(
+                    f"{len(ids)} projects are named {project!r}; give the id of "
+                    f"the one you mean ({', '.join(sorted(ids))})"
+                )
+            project_id = ids[0]
+        if project_id in resolved:
+            raise BudgetError(f"{project} is given twice; give each project once")
+        resolved[project_id] = amount
+    return tuple(resolved.items())
+
+
+def format_project_budgets(
+    budgets: tuple[tuple[str, Decimal], ...],
+    project_names: Mapping[str, str] | None = None,
+) -> str:
+    """The text ``parse_project_budgets`` reads back: ``Web app=50.00, ...``,
+    each project by its name where that name reads back to it alone, else by
+    its id."""
+    names = project_names or {}
+    counts: dict[str, int] = {}
+    for name in names.values():
+        key = " ".join(name.split()).casefold()
+        counts[key] = counts.get(key, 0) + 1
+
+    def shown(project: str) -> str:
+        name = " ".join(names.get(project, "").split())
+        readable = (
+            name
+            and not any(mark in name for mark in ",;=")
+            and not name.startswith(PROJECT_ID_PREFIX)
+            and counts.get(name.casefold()) == 1
+        )
+        return name if readable else project
+
+    return ", ".join(f"{shown(project)}={amount}" for project, amount in budgets)
 
 
 def check_start_day(day: int) -> int:

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -32,6 +33,7 @@ from monitor_tui.budget import (
     parse_amount,
     parse_project_budgets,
     parse_thresholds,
+    resolve_project_names,
 )
 from monitor_tui.config import (
     ConfigError,
@@ -137,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     budget_set.add_argument(
         "--projects",
         type=_argument(parse_project_budgets),
-        help="budgets of single projects: PROJECT_ID=AMOUNT,... ('' for none)",
+        help=(
+            "budgets of single projects: PROJECT=AMOUNT,... by id or name ('' for none)"
+        ),
     )
     budget_commands.add_parser("show", help="show the budget")
     budget_commands.add_parser("clear", help="remove the budget")
@@ -270,6 +274,23 @@ def unused_overrides(
     )
 
 
+def _project_ids(
+    projects: tuple[tuple[str, Decimal], ...], settings: Settings
+) -> tuple[tuple[str, Decimal], ...]:
+    """``--projects`` with projects given by name turned into their ids, by the
+    names the last sync read.
+
+    Raises:
+        BudgetError: a name matches no known project, or several.
+    """
+    from monitor_tui.names import read_names
+
+    names = read_names(Store(settings.store_dir), settings.origin)
+    return resolve_project_names(
+        projects, {project_id: p.name for project_id, p in names.projects.items()}
+    )
+
+
 def _stored_budget(settings: Settings) -> Budget | None:
     from monitor_tui.snapshot import load_budget
 
@@ -397,7 +418,11 @@ def _run_command(
     for warning in settings.warnings:
         print(f"monitor-tui: warning: {warning}", file=err)
     if args.command == "budget":
-        return _budget(args, settings, Store(settings.data_dir), out)
+        try:
+            return _budget(args, settings, Store(settings.data_dir), out)
+        except BudgetError as exc:  # a project named that no sync has read
+            print(f"monitor-tui: --projects: {exc}", file=err)
+            return EXIT_USAGE
     if args.command in ("doctor", "prune", "reset"):
         return _upkeep(args, settings, clock, out, err)
 
@@ -560,7 +585,7 @@ def _budget(
             or (current.thresholds if current else DEFAULT_THRESHOLDS),
             projects=(current.projects if current else ())
             if args.projects is None
-            else args.projects,
+            else _project_ids(args.projects, settings),
         )
         store.set_budget(budget.to_record())
         print(f"budget set: {budget.describe()}", file=out)

@@ -16,6 +16,7 @@ from monitor_tui.budget import (
     parse_amount,
     parse_project_budgets,
     parse_thresholds,
+    resolve_project_names,
 )
 from monitor_tui.cli import main
 from monitor_tui.store import Store
@@ -149,8 +150,8 @@ def test_project_budgets_read_back_as_they_are_written():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("proj_a", "is not PROJECT_ID=AMOUNT"),
-        ("=50", "is not PROJECT_ID=AMOUNT"),
+        ("proj_a", "is not PROJECT=AMOUNT"),
+        ("=50", "is not PROJECT=AMOUNT"),
         ("proj_a=0", "proj_a: 0 is out of range"),
         ("proj_a=lots", "proj_a: 'lots' is not an amount"),
         ("proj_a=5,proj_a=6", "given twice"),
@@ -176,3 +177,47 @@ def test_budget_clear_removes_the_budget(tmp_path):
     assert run(["budget", "clear"], tmp_path)[0] == 0
     assert Store(tmp_path).budget() is None
     assert "no budget set" in run(["budget", "show"], tmp_path)[1]
+
+
+NAMES = {"proj_web": "Web app", "proj_ops": "Ops", "proj_ops2": "ops"}
+
+
+def test_projects_given_by_name_become_their_ids():
+    budgets = parse_project_budgets("web  APP=50, proj_new=10")
+    assert resolve_project_names(budgets, NAMES) == (
+        ("proj_web", Decimal(50)),
+        ("proj_new", Decimal(10)),  # an id no sync has named yet is kept
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Mobile=5", "no project named 'Mobile' is known"),
+        ("ops=5", "2 projects are named 'ops'"),
+        ("Web app=5, proj_web=6", "given twice"),
+    ],
+)
+def test_a_name_that_is_unknown_shared_or_repeated_is_refused(text, message):
+    with pytest.raises(BudgetError, match=message):
+        resolve_project_names(parse_project_budgets(text), NAMES)
+
+
+def test_project_budgets_read_back_by_name_where_the_name_is_unambiguous():
+    budgets = (("proj_web", Decimal(50)), ("proj_ops", Decimal(5)))
+    # "Ops" and "ops" would read back to two projects: the id is shown instead.
+    text = format_project_budgets(budgets, NAMES)
+    assert text == "Web app=50, proj_ops=5"
+    assert resolve_project_names(parse_project_budgets(text), NAMES) == budgets
+
+
+def test_budget_set_takes_a_project_by_the_name_a_sync_read(tmp_path):
+    assert run(["sync"], tmp_path)[0] == 0  # the demo names its projects
+    code, out, _ = run(["budget", "set", "100", "--projects", "web app=30"], tmp_path)
+    assert code == 0, out
+    budget = Budget.from_record(Store(tmp_path).budget())
+    assert budget.projects == (("proj_demo_webapp", Decimal(30)),)
+
+    code, _, err = run(["budget", "set", "100", "--projects", "Mobile=5"], tmp_path)
+    assert code == 2
+    assert "no project named 'Mobile' is known" in err

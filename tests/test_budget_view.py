@@ -5,6 +5,7 @@ reaches the screen, the log, the bell and the webhook once."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from decimal import Decimal
 
 from textual.widgets import Input
@@ -59,7 +60,7 @@ BAD_INPUT = [
     ({"start_day": "first"}, "start-day", "not a day from 1 to 28"),
     ({"zone": "Mars/Base"}, "zone", "unknown time zone"),
     ({"zone": ""}, "zone", "give a time zone"),
-    ({"projects": "proj_a"}, "projects", "is not PROJECT_ID=AMOUNT"),
+    ({"projects": "proj_a"}, "projects", "is not PROJECT=AMOUNT"),
     ({"projects": "proj_a=-1"}, "projects", "proj_a: -1 is out of range"),
 ]
 GOOD = {
@@ -344,4 +345,44 @@ async def test_a_snapshot_of_the_forms_own_save_arriving_first_is_not_elsewhere(
         view._saving.append(saving)
         view.snapshot = dataclasses.replace(harness.app.snapshot, budget=saving)
         await pilot.pause()
+        assert "elsewhere" not in shown(harness.app, "#form-status")
+
+
+async def test_a_project_typed_by_name_is_saved_by_id_and_shown_by_name(tmp_path):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.run() as pilot:
+        await harness.sync(pilot)  # the demo names its projects
+        await pilot.press("3")
+        await fill(pilot, harness.app, amount="500", projects="Web app=300")
+        await pilot.click("#save")
+        await harness.settle(
+            pilot, lambda: "Saved" in shown(harness.app, "#form-status")
+        )
+        await harness.settle(pilot, lambda: harness.app.snapshot.budget is not None)
+        assert harness.app.snapshot.budget.projects == (
+            ("proj_demo_webapp", Decimal(300)),
+        )
+        projects = harness.app.query_one("#field-projects", Input)
+        assert projects.value == "Web app=300.00"
+        assert "elsewhere" not in shown(harness.app, "#form-status")
+
+
+async def test_a_snapshot_read_before_the_forms_save_does_not_undo_it(tmp_path):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.run() as pilot:
+        await harness.settle(pilot, lambda: harness.app.snapshot is not None)
+        await pilot.press("3")
+        before = harness.app.snapshot  # read before any budget was saved
+        await fill(pilot, harness.app, amount="250")
+        await pilot.click("#save")
+        await harness.settle(
+            pilot, lambda: "Saved" in shown(harness.app, "#form-status")
+        )
+        view = harness.app.query_one(BudgetView)
+        earlier = before.report.now - timedelta(seconds=1)
+        view.snapshot = dataclasses.replace(
+            before, report=dataclasses.replace(before.report, now=earlier)
+        )
+        await pilot.pause()
+        assert harness.app.query_one("#field-amount", Input).value == "250.00"
         assert "elsewhere" not in shown(harness.app, "#form-status")

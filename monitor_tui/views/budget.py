@@ -3,7 +3,7 @@ will land, which thresholds have fired, and the log of alerts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -28,6 +28,7 @@ from monitor_tui.budget import (
     parse_amount,
     parse_project_budgets,
     parse_thresholds,
+    resolve_project_names,
 )
 from monitor_tui.config import Settings
 from monitor_tui.money import screen_money, screen_percent
@@ -42,7 +43,7 @@ FIELDS = {
     "thresholds": ("Alert at (% of budget)", "such as 50, 75, 90"),
     "start-day": ("Period starts on day", "1 to 28"),
     "zone": ("Budget time zone", "an IANA name, such as Europe/Paris"),
-    "projects": ("Project budgets", "optional: proj_abc=50, proj_def=120"),
+    "projects": ("Project budgets", "optional: Web app=50, proj_def=120"),
 }
 
 EARLY_HOURS = 24
@@ -75,8 +76,11 @@ PARSERS: dict[str, Callable[[str], object]] = {
 }
 
 
-def read_form(values: dict[str, str]) -> tuple[Budget | None, dict[str, str]]:
-    """Read the form's fields into a budget, or say what is wrong with each.
+def read_form(
+    values: dict[str, str], project_names: Mapping[str, str] | None = None
+) -> tuple[Budget | None, dict[str, str]]:
+    """Read the form's fields into a budget, or say what is wrong with each;
+    projects given by name become their ids (``project_names``: names by id).
 
     Returns:
         The budget when every field is valid (else None), and the error of each
@@ -91,18 +95,29 @@ def read_form(values: dict[str, str]) -> tuple[Budget | None, dict[str, str]]:
             errors[name] = str(exc)
             return None
 
+    projects = field("projects")
+    if projects is not None:
+        try:
+            projects = resolve_project_names(projects, project_names or {})
+        except BudgetError as exc:
+            errors["projects"] = str(exc)
     budget = Budget(
         amount_usd=field("amount"),
         thresholds=field("thresholds"),
         start_day=field("start-day"),
         timezone=field("zone"),
-        projects=field("projects"),
+        projects=projects,
     )
     return (None, errors) if errors else (budget, {})
 
 
-def form_values(budget: Budget | None, default_zone: str) -> dict[str, str]:
-    """The form's fields for ``budget``; defaults when there is none."""
+def form_values(
+    budget: Budget | None,
+    default_zone: str,
+    project_names: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The form's fields for ``budget``; defaults when there is none. Projects
+    show by name where ``project_names`` has a name that reads back to them."""
     if budget is None:
         return {
             "amount": "",
@@ -116,7 +131,7 @@ def form_values(budget: Budget | None, default_zone: str) -> dict[str, str]:
         "thresholds": ", ".join(map(str, budget.thresholds)),
         "start-day": str(budget.start_day),
         "zone": budget.timezone,
-        "projects": format_project_budgets(budget.projects),
+        "projects": format_project_budgets(budget.projects, project_names),
     }
 
 
@@ -145,6 +160,9 @@ class BudgetView(VerticalScroll):
         """The stored budget the form was last filled from."""
         self._noticed: Budget | None = None
         """A budget set elsewhere while the form was being edited, once said."""
+        self._filled_names: dict[str, str] = {}
+        self._written_at: datetime | None = None
+        """When this form last saved: a snapshot read before it is stale."""
         self._saving: list[Budget | None] = []
         """Budgets this form is writing: a snapshot that already holds one is
         this form's own save, not a change made elsewhere."""
@@ -200,8 +218,18 @@ class BudgetView(VerticalScroll):
     def _inputs(self) -> dict[str, Input]:
         return {name: self.query_one(f"#field-{name}", Input) for name in FIELDS}
 
+    def _project_names(self) -> dict[str, str]:
+        """The known projects' names by id, from the last read of the store."""
+        if self.snapshot is None:
+            return {}
+        names = self.snapshot.report.names
+        return {project_id: p.name for project_id, p in names.projects.items()}
+
     def _fill_form(self, budget: Budget | None) -> None:
-        values = form_values(budget, self.settings.timezone)
+        # The names the form was filled with: names read later must not make
+        # an untouched form look edited.
+        self._filled_names = self._project_names()
+        values = form_values(budget, self.settings.timezone, self._filled_names)
         with self.prevent(Input.Changed):
             for name, field in self._inputs().items():
                 field.value = values[name]
@@ -213,7 +241,9 @@ class BudgetView(VerticalScroll):
     @property
     def edited(self) -> bool:
         """True when the fields differ from the budget they were filled from."""
-        shown = form_values(self._shown_budget, self.settings.timezone)
+        shown = form_values(
+            self._shown_budget, self.settings.timezone, self._filled_names
+        )
         return {name: f.value for name, f in self._inputs().items()} != shown
 
     def _mark(self, name: str, error: str | None) -> None:
@@ -250,7 +280,7 @@ class BudgetView(VerticalScroll):
     def save(self) -> None:
         """Save the form if every field is valid; else say what to fix."""
         values = {name: field.value for name, field in self._inputs().items()}
-        budget, errors = read_form(values)
+        budget, errors = read_form(values, self._project_names())
         self._show_errors(errors)
         self._checking = budget is None
         if budget is None:
@@ -316,6 +346,7 @@ class BudgetView(VerticalScroll):
     def _written(self, budget: Budget | None) -> None:
         if budget in self._saving:
             self._saving.remove(budget)
+        self._written_at = self.clock()
         self._fill_form(budget)
         if budget is None:
             self._say("Budget removed.")
@@ -354,9 +385,22 @@ class BudgetView(VerticalScroll):
         snapshot = self.snapshot
         stored = snapshot.budget if snapshot else None
         # A snapshot read just after this form's own save can arrive before the
-        # save's confirmation: that is no change made elsewhere.
-        if stored != self._shown_budget and stored not in self._saving:
+        # save's confirmation, and one read just before it after: neither is a
+        # change made elsewhere.
+        stale = (
+            snapshot is not None
+            and self._written_at is not None
+            and snapshot.report.now < self._written_at
+        )
+        if stored != self._shown_budget and stored not in self._saving and not stale:
             self._changed_elsewhere(stored)
+        elif (
+            stored is not None
+            and stored.projects
+            and not self.edited
+            and self._project_names() != self._filled_names
+        ):
+            self._fill_form(stored)  # names read since: show projects by name
         status = self.query_one("#period-status", Static)
         log = self.query_one("#alert-log", Static)
         if snapshot is None:
