@@ -149,9 +149,13 @@ def billed_gap(
                 f"{datetime.fromtimestamp(through - DAY, UTC):%a %d %b} (UTC), and "
                 f"{screen_money(after_billed)} of the estimate is newer"
             )
+    residual = billed - (estimate - after_billed)
+    # Unpriced usage and charges without usage only ever make the bill the
+    # higher: named when it is, they explain; named when it is lower, they
+    # would point the wrong way.
     for reason in (
-        _unpriced_reason(rows),
-        _organization_reason(costs),
+        _unpriced_reason(rows) if residual > 0 else None,
+        _organization_reason(costs) if residual > 0 else None,
         _tier_reason(rows),
         _override_reason(rows),
     ):
@@ -166,13 +170,18 @@ def billed_gap(
         reasons.append(
             "the bill counts whole UTC days, and this period starts at another midnight"
         )
-    residual = billed - (estimate - after_billed)
     if abs(residual) > max(RESIDUAL_FLOOR, abs(billed) * RESIDUAL_SHARE):
         side = "above" if residual > 0 else "below"
+        yours = (
+            "your [prices] rates, "
+            if any(r.get("price_state") == "override" for r in rows)
+            else ""
+        )
         reasons.append(
             f"over the days both cover, the bill is {screen_money(abs(residual))} "
-            f"{side} the estimate: OpenAI records usage and costs separately, and "
-            "discounts, credits and rounding show only in the bill"
+            f"{side} the estimate: {yours}OpenAI recording usage and costs "
+            "separately, and discounts, credits and rounding that show only in "
+            "the bill"
         )
     return BilledGap(
         difference_usd=billed - estimate,

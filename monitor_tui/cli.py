@@ -263,14 +263,15 @@ def unused_overrides(
     overrides: Mapping[str, PriceOverride], report: Report
 ) -> list[str]:
     """The ``[prices]`` entries that priced none of the period's usage (a typo,
-    or a model not used this period), so the user can tell a silent no-op."""
+    a model not used this period, or one it cannot price without an output
+    rate), so the user can tell a silent no-op."""
     if not report.models:
         return []
-    used = {line.model for line in report.models}
+    priced = [line.model for line in report.models if line.price_state == "override"]
     return sorted(
         name
         for name, override in overrides.items()
-        if not any(override_for({name: override}, model) for model in used)
+        if not any(override_for({name: override}, model) for model in priced)
     )
 
 
@@ -457,8 +458,9 @@ def _run_command(
         )
     for entry in unused_overrides(settings.price_overrides, report):
         print(
-            f'monitor-tui: [prices."{entry}"] matches no model of this period\'s '
-            "usage; check the name against `monitor-tui report`",
+            f'monitor-tui: [prices."{entry}"] priced none of this period\'s '
+            "usage; check the name against `monitor-tui report`, and give an "
+            "output rate for a model the price data does not know",
             file=err,
         )
     if getattr(args, "json", False):

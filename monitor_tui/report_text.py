@@ -86,7 +86,15 @@ def format_report(report: Report) -> str:
         named = [printable(m) for m in report.unpriced_models]
         if any(v.cost_usd is None for v in report.usage_volume):
             named.append("other usage below")
-        lines.append(f"           at least: no price for {', '.join(named)}")
+        lines.extend(
+            textwrap.wrap(
+                f"at least: no price for {', '.join(named)}",
+                width=80,
+                initial_indent="           ",
+                subsequent_indent="             ",
+                break_on_hyphens=False,
+            )
+        )
     if report.billed_other_currencies:
         others = ", ".join(c.upper() for c in report.billed_other_currencies)
         lines.append(f"           billed leaves out amounts in {printable(others)}")

@@ -256,12 +256,9 @@ def store_calls(
         if not new:
             continue
         overrides = tuple((price_overrides or {}).values())
-        _pricer(overrides).price_rows(row for row in new if row["usage_known"])
-        for row in new:
-            if not row["usage_known"]:
-                # Billed for what it used, which is unknown: unpriced, so the
-                # spend shown is a lower bound rather than a guess.
-                row.update(cost_usd=None, price_state="unpriced", price_source=None)
+        # A call whose usage never came (a stream stopped early) is unpriced,
+        # with that reason: the pricer says so for every such row.
+        _pricer(overrides).price_rows(new)
         store.replace_usage(
             TRACKED, endpoint, CALL_WIDTH, (start, end), [*kept.values(), *new], now=now
         )

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 from rich.text import Text
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import ProgressBar, Static, TabbedContent
@@ -608,3 +609,17 @@ async def test_a_burst_of_tab_keys_ends_on_the_last_tab_and_stays(tmp_path):
         await pilot.pause(1)
         assert activations() == settled, "the tabs kept switching by themselves"
         assert harness.app.query_one(TabbedContent).active == "export"
+
+
+async def test_the_keys_dialog_scrolls_to_its_end_by_keyboard_in_a_small_terminal(
+    tmp_path,
+):
+    harness = Harness(demo_settings(tmp_path), Clock())
+    async with harness.app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        dialog = harness.app.screen.query_one(VerticalScroll)
+        assert dialog.max_scroll_y > 0, "at 80x24 the keys do not fit"
+        await pilot.press("end")
+        await pilot.pause()
+        assert dialog.scroll_y == dialog.max_scroll_y

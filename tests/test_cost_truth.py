@@ -129,9 +129,26 @@ def test_an_override_that_matches_no_model_is_named_on_stderr(api_server, tmp_pa
     assert run(["sync"], env)[0] == 0
     code, out, err = run(["report", "--json"], env)
     assert code == 0
-    assert '[prices."gpt4o"] matches no model' in err  # the typo
+    assert '[prices."gpt4o"] priced none' in err  # the typo
     assert "gpt-4o-mini" not in err  # it priced gpt-4o-mini-2024-07-18
     assert json.loads(out)["spend_usd"]
+
+
+def test_an_override_that_cannot_price_its_model_is_named_on_stderr(
+    api_server, tmp_path
+):
+    # A model the price data does not know, with output, and no output rate.
+    api_server.set_records(
+        [completion(HOUR - 3600, "acme-model", input_tokens=100, output_tokens=10)]
+    )
+    config = write_prices(
+        tmp_path / "config.toml", '[prices."acme-model"]\ninput = 3\n'
+    )
+    env = {**live_env(api_server, tmp_path / "data"), "MONITOR_TUI_CONFIG": str(config)}
+    assert run(["sync"], env)[0] == 0
+    code, _, err = run(["report"], env)
+    assert code == 0
+    assert '[prices."acme-model"] priced none' in err
 
 
 def test_a_bad_price_override_exits_2_naming_the_entry(tmp_path):
@@ -234,25 +251,48 @@ def test_a_period_not_on_utc_days_and_tier_rules_are_named():
 async def test_the_live_tab_shows_billed_beside_the_estimate_and_the_prices(
     api_server, tmp_path
 ):
+    scale_tier = {
+        "endpoint": "costs",
+        "time": HOUR - 3600,
+        "amount": "2.00",
+        "project_id": None,
+        "line_item": "Scale Tier",
+    }
     api_server.set_records(
-        [*HAND_COMPUTED, completion(HOUR - 3600, "gpt-imaginary-9", input_tokens=10)]
+        [
+            *HAND_COMPUTED,
+            completion(HOUR - 3600, "gpt-imaginary-9", input_tokens=10),
+            scale_tier,
+        ]
     )
     settings = replace(live_settings(api_server, tmp_path), admin_key=ADMIN_KEY)
     harness = Harness(settings, Clock())
     async with harness.run() as pilot:
         await harness.sync(pilot)
         figures = shown(harness.app, "#figures")
+        # Billed $3.40 + $2.00 against $3.41 estimated.
         assert (
-            "Billed      $3.40 to Fri 04 Dec (UTC days) · estimate $3.41 · bill "
-            "$0.0100 below it" in figures
+            "Billed      $5.40 to Fri 04 Dec (UTC days) · estimate $3.41 · bill "
+            "$1.99 above it" in figures
         )
         why = "Why         • the estimate has no price for gpt-imaginary-9"
         assert why in figures
+        assert "• $2.00 is billed to the organization rather than a project" in figures
         assert (
             "Prices      3 priced · 1 unpriced (gpt-imaginary-9) · spend is a "
             "lower bound" in figures
         )
         assert "Data        partial: the latest hours may still be revised" in figures
+
+
+def test_reasons_that_only_raise_the_bill_are_not_given_when_it_is_lower():
+    rows = [usage(DAY, "10"), usage(DAY, None, model="gpt-imaginary-9")]
+    gap = billed_gap(rows, [cost(DAY, "8")], Decimal(8), PERIOD_START)
+    assert gap.difference_usd == Decimal(-2)
+    assert not any("no price" in reason for reason in gap.reasons)
+    assert gap.reasons[-1].startswith(
+        "over the days both cover, the bill is $2.00 below"
+    )
 
 
 def test_analytics_marks_overridden_free_and_unpriced_lines():

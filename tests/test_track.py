@@ -232,6 +232,8 @@ def test_a_stream_broken_out_of_early_is_recorded_once_without_its_tokens(
         "gpt-4o-mini-2024-07-18",
     )
     assert len(rows) == 1
+    # The reason is kept with the row from the start, as for every unpriced row.
+    assert "stopped before its usage came" in rows[0]["price_source"]
 
 
 def test_a_stream_left_in_a_with_block_early_is_recorded_at_once(

@@ -53,6 +53,10 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    def on_mount(self) -> None:
+        # Focused, so the arrows and PgDn scroll it where it does not fit.
+        self.query_one(VerticalScroll).focus()
+
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 2))
         keys.add_column(style="bold")
@@ -65,8 +69,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(keys)
             yield Static(
                 "\nSpend is estimated from usage at the prices in force on each "
-                "hour's date; the bill is OpenAI's daily costs (Live says why\n"
-                "they differ). * marks your [prices] rates.\n"
+                "hour's date; the bill is OpenAI's daily costs, and Live says why "
+                "they differ. * marks your \\[prices] rates.\n"
                 "The forecast carries the period's average pace on to its end.\n"
                 "The burn rate covers the 60 minutes before this one.\n"
                 "Each alert threshold fires once per billing period (a new\n"
