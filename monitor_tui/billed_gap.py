@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from monitor_tui.money import screen_money
-from monitor_tui.usage import CostRow, UsageRow
+from monitor_tui.usage import CostRow, UsageRow, is_volume_row
 
 DAY = 86400
 
@@ -63,8 +63,12 @@ def _unpriced_reason(rows: list[UsageRow]) -> str | None:
     unpriced = [r for r in rows if r.get("cost_usd") is None]
     if not unpriced:
         return None
+    # Other usage by its endpoint, as the Live tab's Prices line names it.
     what = [
-        r.get("model") or str(r.get("endpoint", "")).replace("_", " ") for r in unpriced
+        str(r["endpoint"]).replace("_", " ")
+        if is_volume_row(r)
+        else r.get("model") or "usage without a model"
+        for r in unpriced
     ]
     return f"the estimate has no price for {_names(what)}; the bill charges for them"
 
