@@ -327,6 +327,8 @@ class LiveView(VerticalScroll):
             f"{span(report.period.end - snapshot.now)}",
         )
         grid.add_row("Prices", self._prices(snapshot))
+        if snapshot.report.usage_volume:
+            grid.add_row("Other usage", self._other_usage(snapshot))
         grid.add_row("Data", self._data_state(snapshot))
         return grid
 
@@ -361,25 +363,23 @@ class LiveView(VerticalScroll):
 
     @staticmethod
     def _prices(snapshot: Snapshot) -> Text:
-        """How the period's usage is priced, as plainly as the report says it:
-        models by price state, then the usage not counted in tokens."""
+        """How the period's models are priced, as plainly as the report says
+        it."""
         report = snapshot.report
-        if not report.models and not report.usage_volume:
-            return Text("— (no usage this period)")
-        text = Text()
-        text.append_text(
-            _states((line.price_state, line.model) for line in report.models)
-        )
-        volume = _states(
-            (line.price_state, line.endpoint.replace("_", " "))
-            for line in report.usage_volume
-        )
-        if volume:
-            text.append(" · other usage: " if text else "other usage: ")
-            text.append_text(volume)
+        if not report.models:
+            return Text("— (no token usage this period)")
+        text = _states((line.price_state, line.model) for line in report.models)
         if report.spend_is_lower_bound:
             text.append(" · spend is a lower bound")
         return text
+
+    @staticmethod
+    def _other_usage(snapshot: Snapshot) -> Text:
+        """How the usage not counted in tokens (images, speech...) is priced."""
+        return _states(
+            (line.price_state, line.endpoint.replace("_", " "))
+            for line in snapshot.report.usage_volume
+        )
 
     @staticmethod
     def _data_state(snapshot: Snapshot) -> str:
