@@ -277,7 +277,8 @@ async def test_the_live_tab_shows_billed_beside_the_estimate_and_the_prices(
         )
         why = "Why         • the estimate has no price for gpt-imaginary-9"
         assert why in figures
-        assert "• $2.00 is billed to the organization rather than a project" in figures
+        scale = "• $2.00 is billed to the organization rather than a project"
+        assert scale in figures
         assert (
             "Prices      3 priced · 1 unpriced (gpt-imaginary-9) · spend is a "
             "lower bound" in figures
