@@ -163,6 +163,26 @@ def plan_windows(
     return windows
 
 
+def finished_record(
+    result: SyncResult,
+    started: int,
+    finished: int,
+    previous: dict[str, Any],
+    **counts: Any,
+) -> dict[str, Any]:
+    """The record of a finished sync, as ``Store.record_sync`` keeps it: when,
+    whether it worked, the last good sync, and what it read (``counts``)."""
+    return {
+        "started_at": started,
+        "finished_at": finished,
+        "ok": result.ok,
+        "error": result.error,
+        "last_ok_at": finished if result.ok else previous.get("last_ok_at"),
+        **counts,
+        "seconds": round(result.seconds, 3),
+    }
+
+
 def reprice_if_changed(
     store: Store,
     overrides: Mapping[str, PriceOverride],
@@ -295,19 +315,17 @@ class Syncer:
         finished = self._clock()
         self.store.record_sync(
             origin,
-            {
-                "started_at": now,
-                "finished_at": finished,
-                "ok": result.ok,
-                "error": result.error,
-                "last_ok_at": finished if result.ok else previous.get("last_ok_at"),
-                "pages": result.pages,
-                "buckets": result.buckets,
-                "rows": result.rows,
-                "skipped": sum(result.skipped.values()),
-                "skipped_reasons": dict(result.skipped),
-                "seconds": round(result.seconds, 3),
-            },
+            finished_record(
+                result,
+                now,
+                finished,
+                previous,
+                pages=result.pages,
+                buckets=result.buckets,
+                rows=result.rows,
+                skipped=sum(result.skipped.values()),
+                skipped_reasons=dict(result.skipped),
+            ),
         )
         log.info(
             "sync %s %s: %d pages, %d buckets, %d rows in %.2f s%s",
@@ -484,15 +502,7 @@ class CallSyncer:
         finished = self._clock()
         self.store.record_sync(
             TRACKED_ORIGIN,
-            {
-                "started_at": now,
-                "finished_at": finished,
-                "ok": result.ok,
-                "error": result.error,
-                "last_ok_at": finished if result.ok else previous.get("last_ok_at"),
-                "rows": window.rows,
-                "seconds": round(result.seconds, 3),
-            },
+            finished_record(result, now, finished, previous, rows=window.rows),
         )
         return result
 
